@@ -1,0 +1,67 @@
+"""The `mono2stereo` command: a thin dispatcher over the library's functions.
+
+Each part of the package contributes its subcommands from its own `cli` module, which defines
+`register(subparsers)`: it adds its parsers and sets `handler=` (a function taking the parsed
+arguments and returning an exit code) with `set_defaults`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+# Modules that add subcommands; a part that is not built yet is simply absent.
+COMMAND_MODULES = (
+    "mono2stereo.inference.cli",  # upmix, info
+    "mono2stereo.training.cli",  # train, finetune, tokenize
+    "mono2stereo.evaluation.cli",  # eval
+)
+
+
+class CommandError(Exception):
+    """An error to show the user as one line on stderr, without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every available subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="mono2stereo",
+        description="AI mono-to-stereo music upmixer.",
+    )
+    parser.add_argument("--version", action="version", version=f"mono2stereo {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name is not None and name.startswith(error.name):
+                continue  # that part of the package does not exist yet
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(handler(args) or 0)
+    except CommandError as error:
+        print(f"mono2stereo: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("mono2stereo: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
