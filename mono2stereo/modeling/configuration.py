@@ -1,0 +1,172 @@
+"""`Mono2StereoConfig`: every hyperparameter of the upmixer, with the codec's config inside it."""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from huggingface_hub.dataclasses import strict
+from transformers import AutoConfig, EncodecConfig, PreTrainedConfig
+from transformers.configuration_utils import SubConfigSpec
+
+DEFAULT_STYLES = ("modern", "vintage", "wide", "narrow")
+UNCONDITIONAL_STYLE = "<unconditional>"
+_INTEGER_FIELDS = (
+    "hidden_size",
+    "num_encoder_layers",
+    "num_decoder_layers",
+    "num_attention_heads",
+    "intermediate_size",
+    "window_frames",
+)
+
+
+@strict
+class Mono2StereoConfig(PreTrainedConfig):
+    r"""
+    The configuration of a [`Mono2StereoModel`].
+
+    The sample rate, frame rate and codebook count are properties read from `codec` (an `EncodecConfig`), never
+    stored twice.
+
+    Args:
+        codec (`EncodecConfig` or `dict`): the neural codec whose tokens the model reads and writes. It must be mono
+            (`audio_channels=1`) and encode in one chunk (`chunk_length_s=None`).
+        codec_bandwidth (`float`, *optional*): the codec bandwidth in kbps that sets how many codebooks are used;
+            one of `codec.target_bandwidths`. Defaults to the largest.
+        hidden_size (`int`): width of the mono encoder and of the stereo decoder.
+        num_encoder_layers (`int`): depth of the non-causal encoder over the mono frames.
+        num_decoder_layers (`int`): depth of the causal decoder over the stereo tokens.
+        num_attention_heads (`int`): attention heads in every layer; must divide `hidden_size`.
+        intermediate_size (`int`, *optional*): width of the feed-forward layers. Defaults to `4 * hidden_size`.
+        window_frames (`int`): length of one generation window in codec frames.
+        styles (`list[str]`): named mixing styles the model can be asked for. An unconditional tag is added
+            internally for classifier-free guidance.
+        width_db_range (`list[float]`): the range (low, high) of the width control, the side-to-mid energy ratio in
+            dB; values outside are clamped.
+        dropout (`float`): dropout on residual branches.
+        attention_dropout (`float`): dropout on attention weights.
+        condition_dropout (`float`): probability, while training, of replacing the style and width with the
+            unconditional ones, so classifier-free guidance can be used.
+        initializer_range (`float`): standard deviation of the normal initialisation.
+    """
+
+    model_type: ClassVar[str] = "mono2stereo"
+    sub_configs_defaults = {"codec": SubConfigSpec(config_class=AutoConfig, model_type="encodec")}
+
+    codec: dict | PreTrainedConfig | None = None
+    codec_bandwidth: float | None = None
+    hidden_size: int = 512
+    num_encoder_layers: int = 4
+    num_decoder_layers: int = 8
+    num_attention_heads: int = 8
+    intermediate_size: int | None = None
+    window_frames: int = 500
+    styles: list[str] | tuple[str, ...] = DEFAULT_STYLES
+    width_db_range: list[float] | tuple[float, ...] = (-40.0, 6.0)
+    dropout: float = 0.1
+    attention_dropout: float = 0.0
+    condition_dropout: float = 0.1
+    initializer_range: float = 0.02
+
+    def __post_init__(self, **kwargs):
+        super().__post_init__(**kwargs)
+        self.styles = list(self.styles)
+        self.width_db_range = [float(value) for value in self.width_db_range]
+        if self.intermediate_size is None:
+            self.intermediate_size = 4 * self.hidden_size
+        if self.codec_bandwidth is None:
+            self.codec_bandwidth = float(max(self.codec.target_bandwidths))
+        self._check_values()
+
+    def _check_values(self) -> None:
+        def fail(field: str, value, expected: str) -> None:
+            raise ValueError(f"Mono2StereoConfig.{field}={value!r} is invalid: {expected}")
+
+        if not isinstance(self.codec, EncodecConfig):
+            fail("codec", type(self.codec).__name__, "an EncodecConfig (model_type 'encodec') is required")
+        if self.codec.audio_channels != 1:
+            fail("codec.audio_channels", self.codec.audio_channels, "the codec must be mono; L and R are coded apart")
+        if self.codec.chunk_length_s is not None:
+            fail("codec.chunk_length_s", self.codec.chunk_length_s, "codecs that encode in chunks are not supported")
+        if self.codec_bandwidth not in [float(b) for b in self.codec.target_bandwidths]:
+            fail("codec_bandwidth", self.codec_bandwidth, f"must be one of {list(self.codec.target_bandwidths)}")
+        for field in _INTEGER_FIELDS:
+            value = getattr(self, field)
+            if not isinstance(value, int) or isinstance(value, bool):
+                fail(field, value, "must be an integer")
+        for field in ("dropout", "attention_dropout", "condition_dropout", "initializer_range"):
+            if not isinstance(getattr(self, field), (int, float)):
+                fail(field, getattr(self, field), "must be a number")
+        for field in _INTEGER_FIELDS:
+            if field != "num_encoder_layers" and getattr(self, field) < 1:
+                fail(field, getattr(self, field), "must be a positive integer")
+        if self.num_encoder_layers < 0:
+            fail("num_encoder_layers", self.num_encoder_layers, "must be 0 or more")
+        if self.hidden_size % self.num_attention_heads:
+            fail("num_attention_heads", self.num_attention_heads, f"must divide hidden_size={self.hidden_size}")
+        if not self.styles:
+            fail("styles", self.styles, "give at least one style tag")
+        if len(set(self.styles)) != len(self.styles) or UNCONDITIONAL_STYLE in self.styles:
+            fail("styles", self.styles, f"tags must be unique and not {UNCONDITIONAL_STYLE!r}")
+        low_high = self.width_db_range
+        if len(low_high) != 2 or not low_high[0] < low_high[1]:
+            fail("width_db_range", low_high, "must be [low, high] with low < high")
+        for field in ("dropout", "attention_dropout", "condition_dropout"):
+            if not 0.0 <= getattr(self, field) < 1.0:
+                fail(field, getattr(self, field), "must be in [0, 1)")
+        if self.initializer_range <= 0:
+            fail("initializer_range", self.initializer_range, "must be positive")
+
+    @property
+    def sampling_rate(self) -> int:
+        """Audio sample rate of the codec, in Hz."""
+        return self.codec.sampling_rate
+
+    @property
+    def frame_rate(self) -> float:
+        """Codec frames per second."""
+        return self.codec.sampling_rate / self.codec.hop_length
+
+    @property
+    def hop_length(self) -> int:
+        """Audio samples per codec frame."""
+        return self.codec.hop_length
+
+    @property
+    def codebook_size(self) -> int:
+        """Entries in each codebook; also the id of the special (padding / start) token."""
+        return self.codec.codebook_size
+
+    @property
+    def num_codebooks(self) -> int:
+        """Codebooks per channel at `codec_bandwidth`."""
+        # The same rule as the codec's quantizer uses to pick its number of codebooks.
+        bits_per_frame = math.log2(self.codec.codebook_size) * self.codec.frame_rate
+        return max(1, int(math.floor(self.codec_bandwidth * 1000 / bits_per_frame)))
+
+    @property
+    def num_stereo_codebooks(self) -> int:
+        """Interleaved codebooks of the stereo stream: `[1L, 1R, 2L, 2R, ...]`."""
+        return 2 * self.num_codebooks
+
+    @property
+    def special_token_id(self) -> int:
+        """Token id used for positions the delay pattern leaves empty and to start the sequence."""
+        return self.codec.codebook_size
+
+    @property
+    def window_seconds(self) -> float:
+        """Length of one generation window in seconds."""
+        return self.window_frames / self.frame_rate
+
+    def style_id(self, style: str | None) -> int:
+        """Index of a style tag in the style embedding; `None` is the unconditional tag."""
+        if style is None:
+            return len(self.styles)
+        if style not in self.styles:
+            raise ValueError(f"unknown style {style!r}; this model knows {', '.join(self.styles)}")
+        return self.styles.index(style)
+
+
+__all__ = ["Mono2StereoConfig", "DEFAULT_STYLES", "UNCONDITIONAL_STYLE"]

@@ -1,0 +1,266 @@
+"""`Mono2StereoModel`: a mono-conditioned decoder transformer over interleaved left/right EnCodec tokens.
+
+The frozen codec turns audio into codes. A non-causal encoder reads the mono codes of a window (full look-ahead);
+a causal decoder predicts the stereo codes `[1L, 1R, 2L, 2R, ...]` in the paired delay pattern, with the mono
+encoding added at the same time position, plus a style embedding and a width control.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import EncodecModel, PreTrainedModel
+from transformers import initialization as init
+from transformers.utils import ModelOutput
+
+from .codec import decode_mono, encode_mono, interleave_channels, split_channels
+from .configuration import Mono2StereoConfig
+from .delay_pattern import apply_delay_pattern, delayed_length, stereo_delays, valid_delay_mask
+from .layers import KVCache, TransformerStack, sinusoidal_positions
+
+
+@dataclass
+class Mono2StereoOutput(ModelOutput):
+    """What `Mono2StereoModel.forward` returns.
+
+    Args:
+        loss: cross-entropy over the valid positions of the delayed stereo codes (padding carries no loss).
+        logits: `(batch, stereo_codebooks, positions, codebook_size)` in the delayed layout.
+        accuracy: `(stereo_codebooks,)` share of valid positions whose most likely token is the target.
+    """
+
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    accuracy: torch.Tensor | None = None
+
+
+class Mono2StereoPreTrainedModel(PreTrainedModel):
+    """Weight initialisation and loading rules shared by mono2stereo models."""
+
+    config_class = Mono2StereoConfig
+    base_model_prefix = "mono2stereo"
+    main_input_name = "mono_codes"
+    _no_split_modules = ["TransformerBlock"]
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module) -> None:
+        std = self.config.initializer_range
+        if isinstance(module, nn.Linear):
+            init.normal_(module.weight, mean=0.0, std=std)
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            init.normal_(module.weight, mean=0.0, std=std)
+        elif isinstance(module, nn.LayerNorm):
+            init.ones_(module.weight)
+            init.zeros_(module.bias)
+        elif isinstance(module, Mono2StereoModel):
+            init.normal_(module.width_unconditional, mean=0.0, std=std)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *args, **kwargs):
+        """Load a model from a local folder or a Hub id; only safetensors weights are accepted."""
+        path = str(pretrained_model_name_or_path)
+        if os.path.isdir(path):
+            files = set(os.listdir(path))
+            has_safetensors = any(name.endswith(".safetensors") for name in files)
+            pickled = sorted(name for name in files if name.endswith((".bin", ".pt", ".pth", ".ckpt")))
+            if pickled and not has_safetensors:
+                raise ValueError(
+                    f"{path} holds only a pickled checkpoint ({', '.join(pickled)}); mono2stereo loads safetensors "
+                    "weights only, since pickles can run code. Load it with torch yourself if you trust it, then "
+                    "save_pretrained() it to get model.safetensors."
+                )
+        kwargs["use_safetensors"] = True
+        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+
+
+class Mono2StereoModel(Mono2StereoPreTrainedModel):
+    """Generates stereo codec tokens from mono ones; see the module docstring."""
+
+    def __init__(self, config: Mono2StereoConfig):
+        super().__init__(config)
+        hidden, vocabulary = config.hidden_size, config.codebook_size + 1  # + the special token
+        self.codec = EncodecModel(config.codec)
+        self.codec.requires_grad_(False)
+        self.delays = stereo_delays(config.num_stereo_codebooks)
+
+        self.mono_embeddings = nn.ModuleList(nn.Embedding(vocabulary, hidden) for _ in range(config.num_codebooks))
+        self.stereo_embeddings = nn.ModuleList(
+            nn.Embedding(vocabulary, hidden) for _ in range(config.num_stereo_codebooks)
+        )
+        self.style_embedding = nn.Embedding(len(config.styles) + 1, hidden)  # last row: unconditional
+        self.width_projection = nn.Sequential(nn.Linear(1, hidden), nn.GELU(), nn.Linear(hidden, hidden))
+        self.width_unconditional = nn.Parameter(torch.zeros(hidden))
+        self.mono_encoder = TransformerStack(config, config.num_encoder_layers, causal=False)
+        self.mono_projection = nn.Linear(hidden, hidden)
+        self.decoder = TransformerStack(config, config.num_decoder_layers, causal=True)
+        self.heads = nn.ModuleList(
+            nn.Linear(hidden, config.codebook_size, bias=False) for _ in range(config.num_stereo_codebooks)
+        )
+        self.post_init()
+
+    def train(self, mode: bool = True) -> Mono2StereoModel:
+        """Set training mode; the frozen codec always stays in eval mode."""
+        super().train(mode)
+        self.codec.eval()
+        return self
+
+    def num_transformer_parameters(self) -> int:
+        """Parameters of the transformer alone, the codec not counted."""
+        codec = {id(p) for p in self.codec.parameters()}
+        return sum(p.numel() for p in self.parameters() if id(p) not in codec)
+
+    # ----- audio <-> codes through the frozen codec -----
+
+    def encode_mono(self, audio: torch.Tensor) -> torch.Tensor:
+        """Mono audio `(batch, samples)` at `config.sampling_rate` to codes `(batch, codebooks, frames)`."""
+        return encode_mono(self.codec, audio, self.config.codec_bandwidth)
+
+    def encode_stereo(self, audio: torch.Tensor) -> torch.Tensor:
+        """Stereo audio `(batch, 2, samples)` to interleaved codes `(batch, 2 * codebooks, frames)`."""
+        if audio.dim() != 3 or audio.shape[1] != 2:
+            raise ValueError(f"expected stereo audio shaped (batch, 2, samples), got {tuple(audio.shape)}")
+        both = self.encode_mono(torch.cat([audio[:, 0], audio[:, 1]]))
+        left, right = both.chunk(2)
+        return interleave_channels(left, right)
+
+    def decode_mono(self, codes: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
+        """Codes `(batch, codebooks, frames)` to mono audio `(batch, samples)`."""
+        return decode_mono(self.codec, codes, num_samples)
+
+    def decode_stereo(self, codes: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
+        """Interleaved stereo codes `(batch, 2 * codebooks, frames)` to audio `(batch, 2, samples)`."""
+        left, right = split_channels(codes)
+        both = self.decode_mono(torch.cat([left, right]), num_samples)
+        return torch.stack(both.chunk(2), dim=1)
+
+    # ----- the network -----
+
+    def condition(self, style_ids: torch.Tensor, width_db: torch.Tensor) -> torch.Tensor:
+        """Conditioning vector `(batch, hidden)`; a NaN width means unconditional width."""
+        low, high = self.config.width_db_range
+        scaled = (width_db.clamp(low, high) - low) / (high - low) * 2 - 1
+        unconditional = torch.isnan(width_db)
+        width = self.width_projection(torch.nan_to_num(scaled)[:, None].to(self.width_unconditional.dtype))
+        width = torch.where(unconditional[:, None], self.width_unconditional.expand_as(width), width)
+        return self.style_embedding(style_ids) + width
+
+    def encode_condition(
+        self, mono_codes: torch.Tensor, condition: torch.Tensor, frames_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Encode the mono codes `(batch, codebooks, frames)` into time-aligned states `(batch, frames, hidden)`."""
+        hidden = sum(embedding(mono_codes[:, k]) for k, embedding in enumerate(self.mono_embeddings))
+        positions = torch.arange(mono_codes.shape[-1], device=mono_codes.device)
+        hidden = hidden + sinusoidal_positions(positions, hidden.shape[-1]).to(hidden.dtype) + condition[:, None]
+        states = self.mono_projection(self.mono_encoder(hidden, key_padding_mask=frames_mask))
+        if frames_mask is not None:
+            states = states * frames_mask[..., None].to(states.dtype)
+        return states
+
+    def decode_step(
+        self,
+        input_tokens: torch.Tensor,
+        mono_states: torch.Tensor,
+        condition: torch.Tensor,
+        cache: KVCache | None = None,
+    ) -> torch.Tensor:
+        """Logits `(batch, stereo_codebooks, length, codebook_size)` for delayed inputs `(batch, C, length)`.
+
+        `mono_states` covers the same positions as `input_tokens` (zeros past the last mono frame); with a
+        cache, the positions follow the ones already cached.
+        """
+        offset = cache.length if cache is not None else 0
+        hidden = sum(embedding(input_tokens[:, c]) for c, embedding in enumerate(self.stereo_embeddings))
+        positions = torch.arange(offset, offset + input_tokens.shape[-1], device=input_tokens.device)
+        hidden = hidden + sinusoidal_positions(positions, hidden.shape[-1]).to(hidden.dtype)
+        hidden = self.decoder(hidden + mono_states + condition[:, None], cache=cache)
+        return torch.stack([head(hidden) for head in self.heads], dim=1)
+
+    def aligned_mono_states(self, mono_states: torch.Tensor, length: int) -> torch.Tensor:
+        """Pad the mono states with zeros to `length` delayed positions (position t gets mono frame t)."""
+        return F.pad(mono_states, (0, 0, 0, length - mono_states.shape[1]))
+
+    def conditioning_inputs(
+        self,
+        batch: int,
+        device: torch.device,
+        style_ids: torch.Tensor | None,
+        width_db: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Style ids and widths for a batch, unconditional where not given."""
+        if style_ids is None:
+            style_ids = torch.full((batch,), len(self.config.styles), dtype=torch.long, device=device)
+        if width_db is None:
+            width_db = torch.full((batch,), float("nan"), device=device)
+        return style_ids.to(device), width_db.to(device=device, dtype=torch.float32)
+
+    def forward(
+        self,
+        mono_codes: torch.Tensor,
+        stereo_codes: torch.Tensor,
+        frames_mask: torch.Tensor | None = None,
+        style_ids: torch.Tensor | None = None,
+        width_db: torch.Tensor | None = None,
+    ) -> Mono2StereoOutput:
+        """Teacher-forced loss of the stereo codes given the mono codes.
+
+        Args:
+            mono_codes: `(batch, codebooks, frames)` codes of the mono mix `(L + R) / 2`.
+            stereo_codes: `(batch, 2 * codebooks, frames)` interleaved codes of L and R, undelayed.
+            frames_mask: `(batch, frames)` True for real frames; padding frames carry no loss.
+            style_ids: `(batch,)` indices into `config.styles`; `None` is unconditional.
+            width_db: `(batch,)` side-to-mid energy ratio of the target in dB; NaN or `None` is unconditional.
+        """
+        batch, num_frames = mono_codes.shape[0], mono_codes.shape[-1]
+        if stereo_codes.shape != (batch, self.config.num_stereo_codebooks, num_frames):
+            raise ValueError(
+                f"stereo_codes {tuple(stereo_codes.shape)} do not match mono_codes {tuple(mono_codes.shape)}: "
+                f"expected ({batch}, {self.config.num_stereo_codebooks}, {num_frames})"
+            )
+        device = mono_codes.device
+        style_ids, width_db = self.conditioning_inputs(batch, device, style_ids, width_db)
+        if self.training and self.config.condition_dropout > 0:
+            drop_style = torch.rand(batch, device=device) < self.config.condition_dropout
+            drop_width = torch.rand(batch, device=device) < self.config.condition_dropout
+            style_ids = torch.where(drop_style, len(self.config.styles), style_ids)
+            width_db = torch.where(drop_width, float("nan"), width_db)
+        special = self.config.special_token_id
+        if frames_mask is not None:  # padding frames look like the end of the sequence, as in generation
+            stereo_codes = stereo_codes.masked_fill(~frames_mask[:, None], special)
+            frame_counts = frames_mask.sum(-1)
+        else:
+            frame_counts = torch.full((batch,), num_frames, device=device)
+
+        condition = self.condition(style_ids, width_db)
+        mono_states = self.encode_condition(mono_codes, condition, frames_mask)
+        targets = apply_delay_pattern(stereo_codes, self.delays, special)
+        length = delayed_length(num_frames, self.delays)
+        inputs = F.pad(targets[..., :-1], (1, 0), value=special)
+        logits = self.decode_step(inputs, self.aligned_mono_states(mono_states, length), condition)
+
+        valid = valid_delay_mask(self.delays, frame_counts, length)
+        masked_targets = targets.masked_fill(~valid, -100)
+        loss = F.cross_entropy(logits.flatten(0, 2).float(), masked_targets.flatten(), ignore_index=-100)
+        correct = (logits.argmax(-1) == targets) & valid
+        accuracy = correct.sum((0, 2)).float() / valid.sum((0, 2)).clamp(min=1)
+        return Mono2StereoOutput(loss=loss, logits=logits, accuracy=accuracy)
+
+    def generate(self, mono_codes: torch.Tensor, **kwargs) -> torch.Tensor:
+        """Sample stereo codes for mono codes; see `mono2stereo.modeling.generation.generate_stereo_codes`."""
+        from .generation import generate_stereo_codes
+
+        return generate_stereo_codes(self, mono_codes, **kwargs)
+
+    def push_to_hub(self, repo_id: str, **kwargs):
+        """Upload config, safetensors weights and a model card; see `mono2stereo.modeling.hub.push_model`."""
+        from .hub import push_model
+
+        return push_model(self, repo_id, **kwargs)
+
+
+__all__ = ["Mono2StereoModel", "Mono2StereoPreTrainedModel", "Mono2StereoOutput"]

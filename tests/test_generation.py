@@ -1,0 +1,72 @@
+import pytest
+import torch
+
+from mono2stereo.modeling import tiny_model
+from mono2stereo.modeling.generation import filter_logits
+
+
+@pytest.fixture(scope="module")
+def model():
+    # A larger initialisation than training uses, so that a random model has opinions and the
+    # conditioning visibly changes what it samples.
+    return tiny_model(seed=1, initializer_range=0.5)
+
+
+@pytest.fixture(scope="module")
+def mono(model):
+    generator = torch.Generator().manual_seed(0)
+    return torch.randint(0, model.config.codebook_size, (3, model.config.num_codebooks, 20), generator=generator)
+
+
+def test_greedy_generation_is_the_same_with_and_without_kv_cache(model, mono):
+    cached = model.generate(mono, temperature=0, style="modern", width_db=-6.0)
+    uncached = model.generate(mono, temperature=0, style="modern", width_db=-6.0, use_cache=False)
+    assert cached.shape == (3, model.config.num_stereo_codebooks, 20)
+    assert torch.equal(cached, uncached)
+
+
+def test_sampling_is_reproducible_by_seed_and_generator(model, mono):
+    first = model.generate(mono, seed=7)
+    assert torch.equal(first, model.generate(mono, seed=7))
+    assert torch.equal(first, model.generate(mono, generator=torch.Generator().manual_seed(7)))
+    assert not torch.equal(first, model.generate(mono, seed=8))
+    assert int(first.max()) < model.config.codebook_size and int(first.min()) >= 0
+
+
+def test_guidance_changes_the_output_and_keeps_shapes(model, mono):
+    plain = model.generate(mono, seed=3, style="vintage")
+    guided = model.generate(mono, seed=3, style="vintage", guidance_scale=3.0)
+    assert guided.shape == plain.shape
+    assert not torch.equal(guided, plain)
+
+
+def test_prefix_is_kept_and_changes_what_follows(model, mono):
+    prefix = torch.randint(0, model.config.codebook_size, (3, model.config.num_stereo_codebooks, 6))
+    free = model.generate(mono, temperature=0)
+    continued = model.generate(mono, temperature=0, prefix_codes=prefix)
+    assert continued.shape == free.shape
+    assert torch.equal(continued[..., :6], prefix)
+    assert not torch.equal(continued[..., 6:], free[..., 6:])
+    assert torch.equal(continued, model.generate(mono, temperature=0, prefix_codes=prefix, use_cache=False))
+
+
+def test_windows_in_a_batch_are_generated_independently(model, mono):
+    together = model.generate(mono, temperature=0, style=["modern", "wide", "narrow"])
+    alone = model.generate(mono[1:2], temperature=0, style="wide")
+    assert torch.equal(together[1:2], alone)
+
+
+def test_filter_logits_top_k_and_top_p():
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    assert torch.isinf(filter_logits(logits, top_k=2)).tolist() == [[False, False, True, True]]
+    assert torch.isinf(filter_logits(logits, top_p=0.7)).tolist() == [[False, False, True, True]]
+    assert torch.isinf(filter_logits(logits, top_p=0.5)).tolist() == [[False, True, True, True]]
+
+
+def test_bad_generation_arguments_are_refused(model, mono):
+    with pytest.raises(ValueError, match="mono_codes"):
+        model.generate(mono[:, :1])
+    with pytest.raises(ValueError, match="unknown style 'baroque'"):
+        model.generate(mono, style="baroque")
+    with pytest.raises(ValueError, match="prefix_codes"):
+        model.generate(mono, prefix_codes=torch.zeros(3, 2, 4, dtype=torch.long))
