@@ -1,6 +1,8 @@
+import math
+
 import torch
 
-from mono2stereo.modeling import tiny_model
+from mono2stereo.modeling import stereo_width_db, tiny_model
 
 
 def random_batch(model, batch=2, frames=12, seed=0):
@@ -69,3 +71,10 @@ def test_stereo_audio_round_trips_through_codes():
     assert torch.equal(codes[:, 0::2], model.encode_mono(audio[:, 0]))
     decoded = model.decode_stereo(codes, num_samples=audio.shape[-1])
     assert decoded.shape == audio.shape
+
+
+def test_width_control_is_the_side_to_mid_ratio_in_db():
+    signal = torch.randn(1000)
+    assert stereo_width_db(torch.stack([signal, signal])) < -70  # dual mono: no side
+    # L = s, R = s / 2: mid 0.75 s, side 0.25 s, so the ratio is 20 log10(1/3) = -9.54 dB.
+    assert abs(stereo_width_db(torch.stack([signal, 0.5 * signal])).item() - 20 * math.log10(1 / 3)) < 1e-3

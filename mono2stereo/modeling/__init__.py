@@ -7,7 +7,7 @@ from .configuration import Mono2StereoConfig
 from .delay_pattern import apply_delay_pattern, revert_delay_pattern, stereo_delays
 from .generation import generate_stereo_codes
 from .hub import build_model_card
-from .model import Mono2StereoModel, Mono2StereoOutput
+from .model import Mono2StereoModel, Mono2StereoOutput, stereo_width_db
 from .tiny import tiny_config, tiny_model
 
 AutoConfig.register(Mono2StereoConfig.model_type, Mono2StereoConfig, exist_ok=True)
@@ -26,4 +26,5 @@ __all__ = [
     "randomize_codebooks",
     "tiny_config",
     "tiny_model",
+    "stereo_width_db",
 ]

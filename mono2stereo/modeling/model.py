@@ -23,6 +23,13 @@ from .delay_pattern import apply_delay_pattern, delayed_length, stereo_delays, v
 from .layers import KVCache, TransformerStack, sinusoidal_positions
 
 
+def stereo_width_db(audio: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Width control value of stereo audio `(..., 2, samples)`: side-to-mid energy ratio in dB, `(...)`."""
+    mid = (audio[..., 0, :] + audio[..., 1, :]) / 2
+    side = (audio[..., 0, :] - audio[..., 1, :]) / 2
+    return 10 * torch.log10((side.pow(2).mean(-1) + eps) / (mid.pow(2).mean(-1) + eps))
+
+
 @dataclass
 class Mono2StereoOutput(ModelOutput):
     """What `Mono2StereoModel.forward` returns.
@@ -263,4 +270,4 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         return push_model(self, repo_id, **kwargs)
 
 
-__all__ = ["Mono2StereoModel", "Mono2StereoPreTrainedModel", "Mono2StereoOutput"]
+__all__ = ["Mono2StereoModel", "Mono2StereoPreTrainedModel", "Mono2StereoOutput", "stereo_width_db"]
