@@ -72,7 +72,9 @@ def spatial_cues(stereo: np.ndarray, sampling_rate: int, num_bands: int = 32) ->
     active = energy > floor
     tiny = floor * 1e-3
     level_difference = 10.0 * np.log10((power_left + tiny) / (power_right + tiny))
-    coherence = np.abs(cross) / np.sqrt((power_left + tiny) * (power_right + tiny))
+    product = power_left * power_right
+    # A tile silent in one channel holds a single hard-panned signal: fully coherent by convention.
+    coherence = np.divide(np.abs(cross), np.sqrt(product), out=np.ones_like(product), where=product > 0)
     return SpatialCues(
         level_difference_db=np.clip(level_difference, -LEVEL_DIFFERENCE_LIMIT_DB, LEVEL_DIFFERENCE_LIMIT_DB),
         coherence=np.clip(coherence, 0.0, 1.0),

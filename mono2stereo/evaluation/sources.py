@@ -32,8 +32,8 @@ VOICED_ENERGY_SHARE = 0.05  # a harmonic series must hold this share of its fram
 MEDIAN_FILTER_LENGTH = 17  # bins and frames of the harmonic/percussive median filters
 
 MAX_SOURCES = 4
-SAME_SOURCE_OCTAVES = 0.5  # clusters closer than this in pitch and in brightness are one source
-SAME_SOURCE_BRIGHTNESS = 1.5  # in harmonic numbers
+SAME_SOURCE_OCTAVES = 1 / 3  # clusters closer than this in pitch and in brightness are one source
+SAME_SOURCE_BRIGHTNESS = 1.0  # in harmonic numbers
 CENTRED_BELOW_HZ = 150.0  # sources pitched lower than this stay centred
 SPREAD_POSITIONS = (-0.45, 0.45, -0.3, 0.3)  # pan positions, -1 is hard left, handed out in this order
 PERCUSSION_SPREAD = 0.25  # pan of the highest percussion (cymbals); the lowest (kick) is centred
