@@ -186,25 +186,56 @@ def log_spectral_distance_db(estimate: np.ndarray, target: np.ndarray, sampling_
     return float(np.mean(np.sqrt(np.mean(difference**2, axis=0))))
 
 
-def evaluate_upmix(
-    estimate: np.ndarray, reference: np.ndarray, mono: np.ndarray, sampling_rate: int
+def scores_from_cues(
+    estimate: np.ndarray,
+    estimate_cues: SpatialCues,
+    reference: np.ndarray,
+    reference_cues: SpatialCues,
+    mono: np.ndarray,
+    sampling_rate: int,
 ) -> dict[str, float]:
-    """Every metric of one `(n, 2)` upmix against its `(n, 2)` reference and the `(n,)` mono it was made from."""
+    """Every metric of one `(n, 2)` upmix whose cues are already measured (see `evaluate_upmix`)."""
     if estimate.shape != reference.shape:
         raise ValueError(f"estimate shape {estimate.shape} differs from reference shape {reference.shape}")
-    estimate_cues = spatial_cues(estimate, sampling_rate)
-    reference_cues = spatial_cues(reference, sampling_rate)
-    reference_width = stereo_width_db(reference)
     estimate_width = stereo_width_db(estimate)
     folded = fold_down(estimate)
     return {
         **cue_distribution_distances(estimate_cues, reference_cues),
         **cue_errors(estimate_cues, reference_cues),
         "width_db": estimate_width,
-        "width_error_db": abs(estimate_width - reference_width),
+        "width_error_db": abs(estimate_width - stereo_width_db(reference)),
         "folddown_si_sdr_db": scale_invariant_sdr_db(folded, mono),
         "folddown_lsd_db": log_spectral_distance_db(folded, mono, sampling_rate),
     }
+
+
+def evaluate_upmix(
+    estimate: np.ndarray, reference: np.ndarray, mono: np.ndarray, sampling_rate: int
+) -> dict[str, float]:
+    """Every metric of one `(n, 2)` upmix against its `(n, 2)` reference and the `(n,)` mono it was made from."""
+    if estimate.shape != reference.shape:
+        raise ValueError(f"estimate shape {estimate.shape} differs from reference shape {reference.shape}")
+    return scores_from_cues(
+        estimate,
+        spatial_cues(estimate, sampling_rate),
+        reference,
+        spatial_cues(reference, sampling_rate),
+        mono,
+        sampling_rate,
+    )
+
+
+def band_means(values: np.ndarray, cues: SpatialCues) -> np.ndarray:
+    """Energy-weighted mean of a `(bands, tiles)` cue over each band's active tiles: `(bands,)`, NaN if none."""
+    weights = np.where(cues.active, cues.energy, 0.0)
+    totals = weights.sum(axis=1)
+    sums = (weights * values).sum(axis=1)
+    return np.divide(sums, totals, out=np.full(len(totals), np.nan), where=totals > 0)
+
+
+def pan_position(cues: SpatialCues) -> np.ndarray:
+    """Energy pan per tile, (P_R - P_L) / (P_L + P_R): -1 hard left, 0 centre, 1 hard right. `(bands, tiles)`."""
+    return -np.tanh(cues.level_difference_db * np.log(10.0) / 20.0)
 
 
 def best_of_variants(scores: Sequence[Mapping[str, float]]) -> dict[str, float]:

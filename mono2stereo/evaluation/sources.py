@@ -38,7 +38,7 @@ CENTRED_BELOW_HZ = 150.0  # sources pitched lower than this stay centred
 SPREAD_POSITIONS = (-0.45, 0.45, -0.3, 0.3)  # pan positions, -1 is hard left, handed out in this order
 PERCUSSION_SPREAD = 0.25  # pan of the highest percussion (cymbals); the lowest (kick) is centred
 PERCUSSION_CENTRED_BELOW_HZ = 200.0
-AMBIENCE_GAIN = 0.5
+AMBIENCE_GAIN = 0.8
 SMOOTHING_FRAMES = 5  # pan map smoothing over time, about 60 ms at 44.1 kHz
 
 
@@ -147,7 +147,8 @@ def upmix_sources(mono: np.ndarray, sampling_rate: int) -> np.ndarray:
     mono = np.asarray(mono, dtype=np.float32)
     frame_length = frame_length_for(sampling_rate)
     stft_args = {"fs": sampling_rate, "nperseg": frame_length, "noverlap": 3 * frame_length // 4}
-    bin_frequencies, _, spectrum = signal.stft(mono, **stft_args)
+    analysed = np.pad(mono, (0, max(0, frame_length - len(mono))))  # at least one full frame
+    bin_frequencies, _, spectrum = signal.stft(analysed, **stft_args)
     spectrum = spectrum.astype(np.complex64)
     magnitude = np.abs(spectrum)
     harmonic_mask, percussive_mask = split_harmonic_percussive(magnitude)
@@ -174,7 +175,8 @@ def upmix_sources(mono: np.ndarray, sampling_rate: int) -> np.ndarray:
     unclaimed = harmonic_mask * np.clip(1.0 - np.einsum("pbf,pf->bf", claims, voiced.astype(np.float32)), 0.0, 1.0)
     unclaimed[bin_frequencies < CENTRED_BELOW_HZ] = 0.0
 
-    _, panned = signal.istft(pan * spectrum, **stft_args)
+    # A source panned right (position > 0) must come out louder in R = M - S, so its side gain is -position.
+    _, panned = signal.istft(-pan * spectrum, **stft_args)
     _, ambience = signal.istft(unclaimed * spectrum, **stft_args)
     side = panned[: len(mono)] + AMBIENCE_GAIN * schroeder_allpass(ambience[: len(mono)], sampling_rate)
     side = np.pad(side, (0, len(mono) - len(side)))
