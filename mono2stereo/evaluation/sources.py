@@ -38,7 +38,7 @@ CENTRED_BELOW_HZ = 150.0  # sources pitched lower than this stay centred
 SPREAD_POSITIONS = (-0.45, 0.45, -0.3, 0.3)  # pan positions, -1 is hard left, handed out in this order
 PERCUSSION_SPREAD = 0.25  # pan of the highest percussion (cymbals); the lowest (kick) is centred
 PERCUSSION_CENTRED_BELOW_HZ = 200.0
-AMBIENCE_GAIN = 0.8
+AMBIENCE_GAIN = 1.0
 SMOOTHING_FRAMES = 5  # pan map smoothing over time, about 60 ms at 44.1 kHz
 
 
@@ -50,19 +50,20 @@ def pitch_candidates_hz() -> np.ndarray:
 
 
 def harmonic_combs(candidates_hz: np.ndarray, bin_frequencies: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per candidate, the weighted comb used for harmonic summation and the 0-1 comb of bins its partials claim.
+    """Per candidate, the weighted comb used for harmonic summation and the 0/1 comb of bins its partials claim.
 
-    Both are `(candidates, bins)` float32; a bin's claim falls off linearly with its distance from the partial.
+    Both are `(candidates, bins)` float32. A partial claims every bin of the window's main lobe around it (two bins
+    either side for a Hann window) or half a semitone, whichever is wider.
     """
     bin_spacing = bin_frequencies[1] - bin_frequencies[0]
     harmonics = np.arange(1, HARMONICS + 1)
     partials = candidates_hz[:, None] * harmonics[None, :]  # (candidates, harmonics)
-    tolerance = np.maximum(partials * (2.0 ** (PARTIAL_TOLERANCE_SEMITONES / 12.0) - 1.0), bin_spacing)
-    distance = np.abs(bin_frequencies[None, None, :] - partials[:, :, None]) / tolerance[:, :, None]
-    closeness = np.clip(1.0 - distance, 0.0, 1.0)  # (candidates, harmonics, bins)
+    semitone_tolerance = partials * (2.0 ** (PARTIAL_TOLERANCE_SEMITONES / 12.0) - 1.0)
+    distance_hz = np.abs(bin_frequencies[None, None, :] - partials[:, :, None])  # (candidates, harmonics, bins)
+    closeness = np.clip(1.0 - distance_hz / np.maximum(semitone_tolerance, bin_spacing)[:, :, None], 0.0, 1.0)
     weights = HARMONIC_WEIGHT_DECAY ** (harmonics - 1)
     summation = np.einsum("chb,h->cb", closeness, weights)
-    claim = closeness.max(axis=1)
+    claim = (distance_hz <= np.maximum(semitone_tolerance, 2.0 * bin_spacing)[:, :, None]).any(axis=1)
     return summation.astype(np.float32), claim.astype(np.float32)
 
 
