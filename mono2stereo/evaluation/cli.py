@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import soxr
 from tqdm import tqdm
 
 from ..cli import CommandError
-from .baselines import DSP_PREFIX
-from .evaluate import Upmixer, dsp_system, evaluate_systems, load_reference, reference_files
-from .plots import plot_band_cues, plot_stereo_field
-from .report import markdown_table, write_tables
+
+DSP_PREFIX = "dsp:"
+Upmixer = Callable[[np.ndarray, int, "int | None"], np.ndarray]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,6 +62,8 @@ def model_system(model: str, num_variants: int) -> Upmixer:
         output = np.asarray(output, dtype=np.float32)
         variants = output if output.ndim == 3 else output[None]
         if output_rate != sampling_rate:
+            import soxr
+
             variants = np.stack([soxr.resample(variant, output_rate, sampling_rate) for variant in variants])
         return variants
 
@@ -71,6 +72,8 @@ def model_system(model: str, num_variants: int) -> Upmixer:
 
 def resolve_systems(names: list[str], num_variants: int) -> dict[str, Upmixer]:
     """Map each system name on the command line to its upmixer, failing before any audio is processed."""
+    from .evaluate import dsp_system
+
     systems: dict[str, Upmixer] = {}
     for name in names:
         if name.startswith(DSP_PREFIX):
@@ -89,6 +92,14 @@ def _file_name(track: str) -> str:
 
 def run_eval(args: argparse.Namespace) -> int:
     """Handler of `mono2stereo eval`."""
+    try:  # scipy and matplotlib come with the `dev` and `train` extras, not the base install
+        from .evaluate import evaluate_systems, load_reference, reference_files
+        from .plots import plot_band_cues, plot_stereo_field
+        from .report import markdown_table, write_tables
+    except ModuleNotFoundError as error:
+        raise CommandError(
+            f"eval needs {error.name}, which is not installed; install it with pip install 'mono2stereo[dev]'"
+        ) from error
     if args.num_variants < 1:
         raise CommandError(f"--num-variants {args.num_variants} must be at least 1")
     if args.max_seconds is not None and args.max_seconds <= 0:
