@@ -1,0 +1,100 @@
+"""DSP upmixers without weights, the baselines behind `--model dsp:NAME`.
+
+Each upmixer in `DSP_UPMIXERS` maps mono `(n,)` audio and its sampling rate to `(n, 2)` stereo at width 1.
+Those built as mid/side (L = M + S, R = M - S with M the input) keep the fold-down (L+R)/2 equal to the input.
+`upmix_dsp` is the entry point: it accepts mono or stereo, applies the width and keeps peaks below full scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .decorrelators import phase_network, schroeder_allpass
+from .sources import upmix_sources
+
+SIDE_GAIN = 0.4  # a side-to-mid ratio of about -8 dB, the median width of commercial stereo music
+LAURIDSEN_DELAY_SECONDS = 0.012
+PEAK_LIMIT = 0.99  # just below full scale
+DSP_PREFIX = "dsp:"
+
+
+def _mid_side_to_stereo(mid: np.ndarray, side: np.ndarray) -> np.ndarray:
+    return np.stack([mid + side, mid - side], axis=1).astype(np.float32)
+
+
+def upmix_dual(mono: np.ndarray, sampling_rate: int) -> np.ndarray:
+    """Dual mono: the input on both channels. Keeps the fold-down."""
+    return _mid_side_to_stereo(mono, np.zeros_like(mono))
+
+
+def upmix_lauridsen(mono: np.ndarray, sampling_rate: int) -> np.ndarray:
+    """Lauridsen's complementary comb filters: side = delayed input, so L and R have interleaved notches.
+
+    Keeps the fold-down.
+    """
+    delay = min(round(LAURIDSEN_DELAY_SECONDS * sampling_rate), len(mono))
+    delayed = np.zeros_like(mono)
+    delayed[delay:] = mono[: len(mono) - delay]
+    return _mid_side_to_stereo(mono, SIDE_GAIN * delayed)
+
+
+def upmix_allpass(mono: np.ndarray, sampling_rate: int) -> np.ndarray:
+    """Schroeder all-pass decorrelation: side = input through a cascade of Schroeder all-pass sections.
+
+    Keeps the fold-down.
+    """
+    return _mid_side_to_stereo(mono, SIDE_GAIN * schroeder_allpass(mono, sampling_rate).astype(np.float32))
+
+
+def upmix_orban(mono: np.ndarray, sampling_rate: int) -> np.ndarray:
+    """Orban's phase-network pseudo-stereo: side = input through smooth all-pass phase shifts, so pan sweeps with
+    frequency. Keeps the fold-down.
+    """
+    return _mid_side_to_stereo(mono, SIDE_GAIN * phase_network(mono, sampling_rate).astype(np.float32))
+
+
+DSP_UPMIXERS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    "dual": upmix_dual,
+    "lauridsen": upmix_lauridsen,
+    "allpass": upmix_allpass,
+    "orban": upmix_orban,
+    "sources": upmix_sources,
+}
+
+
+def dsp_upmixer_name(name: str) -> str:
+    """The registry key for `dsp:NAME` or `NAME`; raises `ValueError` for an unknown upmixer."""
+    key = name[len(DSP_PREFIX) :] if name.startswith(DSP_PREFIX) else name
+    if key not in DSP_UPMIXERS:
+        valid = ", ".join(DSP_PREFIX + known for known in DSP_UPMIXERS)
+        raise ValueError(f"unknown DSP upmixer {name!r}; choose one of {valid}")
+    return key
+
+
+def upmix_dsp(name: str, audio: np.ndarray, sampling_rate: int, width: float = 1.0) -> np.ndarray:
+    """Upmix mono `(n,)` or stereo `(n, 2)` audio (folded to mono first) with a DSP upmixer: `(n, 2)` float32."""
+    upmixer = DSP_UPMIXERS[dsp_upmixer_name(name)]
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim == 2 and audio.shape[1] == 2:
+        audio = 0.5 * (audio[:, 0] + audio[:, 1])
+    elif audio.ndim == 2 and audio.shape[1] == 1:
+        audio = audio[:, 0]
+    if audio.ndim != 1:
+        raise ValueError(f"audio shaped {audio.shape}; a DSP upmixer takes mono (n,) or stereo (n, 2)")
+    if not width >= 0:
+        raise ValueError(f"width {width} is negative; use 0 for dual mono, 1 for the upmixer's natural width")
+    if sampling_rate <= 0:
+        raise ValueError(f"sampling rate {sampling_rate} must be a positive number of samples per second")
+    if len(audio) == 0:
+        return np.zeros((0, 2), dtype=np.float32)
+
+    stereo = upmixer(audio, sampling_rate).astype(np.float64)
+    mid = 0.5 * (stereo[:, 0] + stereo[:, 1])
+    side = 0.5 * (stereo[:, 0] - stereo[:, 1]) * width
+    stereo = np.stack([mid + side, mid - side], axis=1)
+    peak = np.max(np.abs(stereo))
+    if peak > PEAK_LIMIT:
+        stereo *= PEAK_LIMIT / peak  # one gain on both channels keeps the mid/side balance
+    return stereo.astype(np.float32)

@@ -1,0 +1,142 @@
+"""The `mono2stereo eval` command: score upmix systems against reference stereo tracks.
+
+mono2stereo eval --refs DIR --systems default dsp:allpass PATH_OR_ID ... --output-dir DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ..cli import CommandError
+
+DSP_PREFIX = "dsp:"
+Upmixer = Callable[[np.ndarray, int, "int | None"], np.ndarray]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `eval` subcommand."""
+    parser = subparsers.add_parser(
+        "eval",
+        help="score upmix systems against reference stereo tracks",
+        description="Fold each reference stereo track to mono, upmix it with every system and compare the result "
+        "with the reference: spatial-cue distances and errors, width, fold-down fidelity; writes a table and plots.",
+    )
+    parser.add_argument("--refs", required=True, help="folder of reference stereo tracks (flac, wav, ogg, mp3)")
+    parser.add_argument(
+        "--systems",
+        nargs="+",
+        required=True,
+        help="systems to compare: 'default' (the default model), a local model path, a Hub id, or dsp:NAME "
+        "(dsp:dual, dsp:lauridsen, dsp:allpass, dsp:orban, dsp:sources)",
+    )
+    parser.add_argument("--output-dir", required=True, help="folder for results.{md,csv,json} and the PNG plots")
+    parser.add_argument("--track", help="reference track (file name or stem) for the stereo-field plot; default first")
+    parser.add_argument("--seed", type=int, default=0, help="seed for model systems (default 0)")
+    parser.add_argument("--max-seconds", type=float, help="crop every reference to its first N seconds")
+    parser.add_argument(
+        "--num-variants", type=int, default=1, help="upmixes per track for model systems; scores are best-of-N"
+    )
+    parser.set_defaults(handler=run_eval)
+
+
+def model_system(model: str, num_variants: int) -> Upmixer:
+    """An upmixer for a model system: 'default', a local path or a Hub id, through `mono2stereo.upmix`."""
+    try:
+        from mono2stereo import upmix
+    except ImportError as error:
+        raise CommandError(
+            f"system {model!r} is a model, and model systems need the upmix pipeline (mono2stereo.upmix), which this "
+            "installation lacks; evaluate dsp: systems or install the full package"
+        ) from error
+
+    def upmixer(mono: np.ndarray, sampling_rate: int, seed: int | None) -> np.ndarray:
+        output, output_rate = upmix(
+            mono, sampling_rate, model=None if model == "default" else model, seed=seed, num_variants=num_variants
+        )
+        output = np.asarray(output, dtype=np.float32)
+        variants = output if output.ndim == 3 else output[None]
+        if output_rate != sampling_rate:
+            import soxr
+
+            variants = np.stack([soxr.resample(variant, output_rate, sampling_rate) for variant in variants])
+        return variants
+
+    return upmixer
+
+
+def resolve_systems(names: list[str], num_variants: int) -> dict[str, Upmixer]:
+    """Map each system name on the command line to its upmixer, failing before any audio is processed."""
+    from .evaluate import dsp_system
+
+    systems: dict[str, Upmixer] = {}
+    for name in names:
+        if name.startswith(DSP_PREFIX):
+            try:
+                systems[name] = dsp_system(name)
+            except ValueError as error:
+                raise CommandError(str(error)) from error
+        else:
+            systems[name] = model_system(name, num_variants)
+    return systems
+
+
+def _file_name(track: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", track)
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """Handler of `mono2stereo eval`."""
+    try:  # scipy and matplotlib come with the `dev` and `train` extras, not the base install
+        from .evaluate import evaluate_systems, load_reference, reference_files
+        from .plots import plot_band_cues, plot_stereo_field
+        from .report import markdown_table, write_tables
+    except ModuleNotFoundError as error:
+        raise CommandError(
+            f"eval needs {error.name}, which is not installed; install it with pip install 'mono2stereo[dev]'"
+        ) from error
+    if args.num_variants < 1:
+        raise CommandError(f"--num-variants {args.num_variants} must be at least 1")
+    if args.max_seconds is not None and args.max_seconds <= 0:
+        raise CommandError(f"--max-seconds {args.max_seconds} must be positive")
+    try:
+        files = reference_files(args.refs)
+    except (FileNotFoundError, ValueError) as error:
+        raise CommandError(str(error)) from error
+    systems = resolve_systems(list(dict.fromkeys(args.systems)), args.num_variants)
+
+    field_track = files[0].stem
+    if args.track is not None:
+        matches = [path.stem for path in files if args.track in (path.name, path.stem)]
+        if not matches:
+            names = ", ".join(path.name for path in files)
+            raise CommandError(f"--track {args.track!r} is not among the references ({names})")
+        field_track = matches[0]
+
+    try:
+        references = [load_reference(path, args.max_seconds) for path in files]
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+    with tqdm(total=len(references) * len(systems), desc="eval", unit="upmix") as progress:
+
+        def advance(track: str, system: str) -> None:
+            progress.set_postfix_str(f"{track} / {system}")
+            progress.update()
+
+        try:
+            result = evaluate_systems(references, systems, args.seed, field_track, on_step=advance)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+
+    output_dir = Path(args.output_dir)
+    written = write_tables(result, output_dir)
+    written.append(plot_band_cues(result, output_dir / "band_cues.png"))
+    written.append(plot_stereo_field(result, output_dir / f"stereo_field_{_file_name(field_track)}.png"))
+    print(markdown_table(result))
+    print("wrote " + ", ".join(str(path) for path in written))
+    return 0

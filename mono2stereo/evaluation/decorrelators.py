@@ -1,0 +1,56 @@
+"""All-pass filters that turn a mono signal into a side signal uncorrelated with it (energy kept, phase changed)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import signal
+
+# Schroeder all-pass sections: mutually prime delays so their echoes do not line up.
+SCHROEDER_DELAYS_MS = (5.3, 7.9, 11.3, 13.1)
+SCHROEDER_GAIN = 0.6
+SCHROEDER_RESPONSE_SECONDS = 0.25  # the echoes have decayed below -70 dB by then
+
+# Phase network: second-order all-pass sections at log-spaced centre frequencies.
+PHASE_NETWORK_CENTRES_HZ = (120.0, 380.0, 1200.0, 3800.0, 12000.0)
+PHASE_NETWORK_Q = 0.7
+
+
+def schroeder_allpass_response(sampling_rate: int) -> np.ndarray:
+    """Impulse response of a cascade of Schroeder all-pass sections, H(z) = (-g + z^-D) / (1 - g z^-D)."""
+    impulse = np.zeros(int(SCHROEDER_RESPONSE_SECONDS * sampling_rate))
+    impulse[0] = 1.0
+    response = impulse
+    for delay_ms in SCHROEDER_DELAYS_MS:
+        delay = max(1, round(delay_ms * 1e-3 * sampling_rate))
+        numerator = np.zeros(delay + 1)
+        numerator[0], numerator[-1] = -SCHROEDER_GAIN, 1.0
+        denominator = np.zeros(delay + 1)
+        denominator[0], denominator[-1] = 1.0, -SCHROEDER_GAIN
+        response = signal.lfilter(numerator, denominator, response)
+    return response
+
+
+def schroeder_allpass(audio: np.ndarray, sampling_rate: int) -> np.ndarray:
+    """`(n,)` audio through the Schroeder all-pass cascade, same length."""
+    response = schroeder_allpass_response(sampling_rate)
+    return signal.oaconvolve(audio.astype(np.float64), response)[: len(audio)]
+
+
+def phase_network_sections(sampling_rate: int) -> np.ndarray:
+    """Second-order sections of a cascade of all-pass filters, one per centre frequency below Nyquist."""
+    sections = []
+    for centre_hz in PHASE_NETWORK_CENTRES_HZ:
+        if centre_hz >= 0.45 * sampling_rate:
+            continue
+        # A biquad all-pass (RBJ cookbook form): numerator is the reversed denominator.
+        omega = 2.0 * np.pi * centre_hz / sampling_rate
+        alpha = np.sin(omega) / (2.0 * PHASE_NETWORK_Q)
+        denominator = np.array([1.0 + alpha, -2.0 * np.cos(omega), 1.0 - alpha])
+        denominator /= denominator[0]
+        sections.append(np.concatenate([denominator[::-1], denominator]))
+    return np.array(sections)
+
+
+def phase_network(audio: np.ndarray, sampling_rate: int) -> np.ndarray:
+    """`(n,)` audio through the all-pass phase network, same length."""
+    return signal.sosfilt(phase_network_sections(sampling_rate), audio.astype(np.float64))

@@ -1,0 +1,94 @@
+"""Figures of an evaluation: per-band cues of each system against the reference, and the stereo field of a track."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .evaluate import REFERENCE, BandProfile, EvaluationResult
+from .metrics import SpatialCues, pan_position
+
+PAN_BINS = 41
+
+
+def _mean_profile(profiles: list[BandProfile], centres_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over tracks of |ILD| and coherence per band, on the band centres of the first reference."""
+    level, coherence = [], []
+    for profile in profiles:
+        for values, into in ((profile.abs_level_difference_db, level), (profile.coherence, coherence)):
+            known = np.isfinite(values)
+            into.append(np.interp(np.log(centres_hz), np.log(profile.centres_hz[known]), values[known]))
+    return np.mean(level, axis=0), np.mean(coherence, axis=0)
+
+
+def plot_band_cues(result: EvaluationResult, path: str | Path) -> Path:
+    """Per ERB band, mean |level difference| and coherence of each system and the reference, averaged over tracks."""
+    centres = result.band_profiles[REFERENCE][0].centres_hz
+    figure = Figure(figsize=(12, 4.8), layout="constrained")
+    level_axes, coherence_axes = figure.subplots(1, 2)
+    systems = [REFERENCE, *sorted(name for name in result.band_profiles if name != REFERENCE)]
+    for system in systems:
+        level, coherence = _mean_profile(result.band_profiles[system], centres)
+        style = {"color": "black", "linewidth": 2.5, "zorder": 3} if system == REFERENCE else {"linewidth": 1.5}
+        level_axes.plot(centres, level, label=system, **style)
+        coherence_axes.plot(centres, coherence, label=system, **style)
+    tracks = len(result.band_profiles[REFERENCE])
+    level_axes.set(ylabel="mean |ILD| (dB)", title="Inter-channel level difference per band")
+    coherence_axes.set(ylabel="mean coherence", ylim=(0, 1.02), title="Inter-channel coherence per band")
+    for axes in (level_axes, coherence_axes):
+        axes.set_xscale("log")
+        axes.set_xlabel("band centre frequency (Hz)")
+        axes.grid(True, which="both", alpha=0.3)
+    coherence_axes.legend(loc="lower left", fontsize="small")
+    figure.suptitle(f"Spatial cues per ERB band, energy-weighted, mean over {tracks} track(s)")
+    figure.savefig(path, dpi=110)
+    return Path(path)
+
+
+def _band_edges(cues: SpatialCues) -> np.ndarray:
+    return np.concatenate([cues.bands.lower_hz, cues.bands.upper_hz[-1:]])
+
+
+def pan_histogram(cues: SpatialCues) -> np.ndarray:
+    """Energy per band over `PAN_BINS` pan positions from -1 to 1, each band scaled to its maximum."""
+    pan = pan_position(cues)
+    edges = np.linspace(-1.0, 1.0, PAN_BINS + 1)
+    histogram = np.zeros((cues.bands.num_bands, PAN_BINS))
+    for band in range(cues.bands.num_bands):
+        active = cues.active[band]
+        histogram[band], _ = np.histogram(pan[band, active], bins=edges, weights=cues.energy[band, active])
+    peaks = histogram.max(axis=1, keepdims=True)
+    return np.divide(histogram, peaks, out=np.zeros_like(histogram), where=peaks > 0)
+
+
+def plot_stereo_field(result: EvaluationResult, path: str | Path) -> Path:
+    """For one track: where energy sits in pan per band (left column) and the pan of each band over time (right)."""
+    systems = [REFERENCE, *sorted(name for name in result.field_cues if name != REFERENCE)]
+    figure = Figure(figsize=(13, 1.0 + 2.1 * len(systems)), layout="constrained")
+    axes_grid = np.atleast_2d(figure.subplots(len(systems), 2, sharey=True, squeeze=False))
+    pan_edges = np.linspace(-1.0, 1.0, PAN_BINS + 1)
+    for row, system in enumerate(systems):
+        cues = result.field_cues[system]
+        band_edges = _band_edges(cues)
+        histogram_axes, time_axes = axes_grid[row]
+        energy_mesh = histogram_axes.pcolormesh(
+            pan_edges, band_edges, pan_histogram(cues), cmap="magma", vmin=0.0, vmax=1.0
+        )
+        pan = np.where(cues.active, pan_position(cues), np.nan)
+        time_edges = np.arange(cues.energy.shape[1] + 1) * cues.tile_seconds
+        pan_mesh = time_axes.pcolormesh(time_edges, band_edges, pan, cmap="coolwarm", vmin=-1.0, vmax=1.0)
+        histogram_axes.set_ylabel(f"{system}\nfrequency (Hz)")
+        histogram_axes.set_yscale("log")
+        for axes in (histogram_axes, time_axes):
+            axes.label_outer()
+    axes_grid[-1, 0].set_xlabel("pan position (-1 left, 0 centre, 1 right)")
+    axes_grid[-1, 1].set_xlabel("time (s)")
+    axes_grid[0, 0].set_title("Energy over pan position per band (each band scaled to its peak)")
+    axes_grid[0, 1].set_title("Pan position over time (blank: silent tiles)")
+    figure.colorbar(energy_mesh, ax=axes_grid[:, 0], label="relative energy", shrink=0.6)
+    figure.colorbar(pan_mesh, ax=axes_grid[:, 1], label="pan position", shrink=0.6)
+    figure.suptitle(f"Stereo field of {result.field_track!r}")
+    figure.savefig(path, dpi=100)
+    return Path(path)
