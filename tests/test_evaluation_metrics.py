@@ -7,6 +7,7 @@ import pytest
 from scipy import signal
 
 from mono2stereo.evaluation.metrics import (
+    LOWER_IS_BETTER,
     WIDTH_FLOOR_DB,
     best_of_variants,
     cue_distribution_distances,
@@ -34,15 +35,7 @@ def test_metrics_are_zero_for_identical_signals():
     stereo = np.stack([noise(seed=1), 0.5 * noise(seed=1) + noise(seed=2)], axis=1)
     mono = 0.5 * (stereo[:, 0] + stereo[:, 1])
     scores = evaluate_upmix(stereo, stereo, mono, SAMPLING_RATE)
-    for name in (
-        "ild_distance_db",
-        "coherence_distance",
-        "ild_error_db",
-        "coherence_error",
-        "ipd_error_rad",
-        "width_error_db",
-        "folddown_lsd_db",
-    ):
+    for name in LOWER_IS_BETTER:
         assert scores[name] == pytest.approx(0.0, abs=1e-9), name
     assert scores["folddown_si_sdr_db"] >= 90.0
 
@@ -138,3 +131,13 @@ def test_best_of_variants_takes_the_best_of_each_metric():
     }
     with pytest.raises(ValueError, match="at least one"):
         best_of_variants([])
+
+
+def test_evaluation_width_is_the_models_width_control():
+    import torch
+
+    from mono2stereo.modeling import stereo_width_db as model_width_db
+
+    stereo = np.stack([noise(seed=3), 0.3 * noise(seed=3) + 0.2 * noise(seed=4)], axis=1)
+    expected = float(model_width_db(torch.from_numpy(stereo.T.copy()).double()))
+    assert stereo_width_db(stereo) == pytest.approx(expected, abs=1e-3)  # the model adds a 1e-8 regulariser
