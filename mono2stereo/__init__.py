@@ -4,4 +4,15 @@ __version__ = "0.1.0.dev0"
 
 from .modeling import Mono2StereoConfig, Mono2StereoModel  # noqa: E402  (registers the Auto classes)
 
-__all__ = ["__version__", "Mono2StereoConfig", "Mono2StereoModel"]
+__all__ = ["__version__", "Mono2StereoConfig", "Mono2StereoModel", "Mono2StereoPipeline", "upmix"]
+
+_INFERENCE_NAMES = ("Mono2StereoPipeline", "upmix")
+
+
+def __getattr__(name: str):
+    # The upmix pipeline (audio I/O, resampling) loads on first use, keeping `import mono2stereo` light.
+    if name in _INFERENCE_NAMES:
+        from . import inference
+
+        return getattr(inference, name)
+    raise AttributeError(f"module 'mono2stereo' has no attribute {name!r}")

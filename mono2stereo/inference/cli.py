@@ -1,0 +1,173 @@
+"""The `mono2stereo upmix` and `mono2stereo info` commands: thin wrappers over the pipeline and file functions."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from tqdm.auto import tqdm
+
+from ..cli import CommandError
+from .audio_io import AUDIO_EXTENSIONS
+from .files import expand_inputs, output_is_folder, plan_jobs, upmix_file
+from .rendering import RENDER_MODES
+
+FORMATS = sorted({extension.lstrip(".") for extension in AUDIO_EXTENSIONS})
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `upmix` and `info` commands."""
+    upmix = subparsers.add_parser(
+        "upmix",
+        help="upmix mono (or folded stereo) audio files to stereo",
+        description="Upmix mono audio to stereo. Stereo input is folded to mono (L+R)/2 first. Outputs keep the "
+        "input's sample rate and length.",
+    )
+    upmix.add_argument("inputs", nargs="+", metavar="IN", help="audio files, folders or glob patterns")
+    upmix.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="output folder, or a file path for a single input"
+    )
+    upmix.add_argument("--model", help="folder saved with save_pretrained, a Hub id, or dsp:NAME (default: built in)")
+    upmix.add_argument("--style", help="a style tag of the model (see `mono2stereo info MODEL`); default: free")
+    upmix.add_argument("--width", type=float, default=1.0, help="side gain: 0 dual mono, 1 as generated (default)")
+    upmix.add_argument("--render", choices=RENDER_MODES, default="mid-side", help="how the stereo is rendered")
+    upmix.add_argument("--seed", type=int, help="random seed for reproducible output")
+    upmix.add_argument("--variants", type=int, default=1, help="independent versions, written as NAME-v1, NAME-v2...")
+    upmix.add_argument("--device", help="cpu, cuda, cuda:1, mps... (default: a GPU if there is one)")
+    upmix.add_argument("--window", type=float, metavar="SECONDS", help="generation window (default: the model's)")
+    upmix.add_argument("--overlap", type=float, metavar="SECONDS", help="window overlap (default: 1 s, at most 1/4)")
+    upmix.add_argument("--batch-size", type=int, default=8, help="windows generated at once (default: 8)")
+    upmix.add_argument("--guidance-scale", type=float, default=1.0, help="classifier-free guidance (1: off)")
+    upmix.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (0: greedy)")
+    upmix.add_argument("--format", choices=FORMATS, help="output format in folder mode (default: the input's, or wav)")
+    upmix.add_argument("--subtype", help="sample encoding, e.g. PCM_16, PCM_24 (default for wav/flac), FLOAT")
+    upmix.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    upmix.set_defaults(handler=run_upmix)
+
+    info = subparsers.add_parser("info", help="describe a model", description="Print a model's configuration.")
+    info.add_argument("model", nargs="?", metavar="MODEL", help="folder saved with save_pretrained or a Hub id")
+    info.add_argument("--device", default="cpu", help=argparse.SUPPRESS)
+    info.set_defaults(handler=run_info)
+
+
+def load(model: str | None, device: str | None):
+    """The pipeline for `--model`, with loading errors as one-line command errors."""
+    from transformers.utils import logging as transformers_logging
+
+    from .pipeline import load_pipeline
+
+    transformers_logging.disable_progress_bar()  # one bar per file is ours; a loading bar would only clutter stderr
+    try:
+        return load_pipeline(model, device)
+    except (ValueError, OSError) as error:
+        raise CommandError(str(error)) from None
+
+
+def run_upmix(args: argparse.Namespace) -> int:
+    """Upmix every input; report each failure on stderr and fail if any did."""
+    into_folder = output_is_folder(args.inputs, args.output)
+    if args.format and not into_folder and not args.output.lower().endswith("." + args.format):
+        raise CommandError(f"--format {args.format} does not match the output file {args.output}")
+    pipeline = load(args.model, args.device)
+    try:
+        pipeline.check_settings(args.style, args.width, args.render, args.variants, args.batch_size)
+        if hasattr(pipeline, "window_frames"):
+            pipeline.window_frames(args.window, args.overlap)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    folder = args.output if into_folder else os.path.dirname(os.path.abspath(args.output))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise CommandError(f"cannot create the output folder {folder}: {error.strerror}") from None
+    if not os.access(folder, os.W_OK):
+        raise CommandError(f"the output folder {folder} is not writable; choose another with -o")
+
+    files, unmatched = expand_inputs(args.inputs)
+    failures = [f"{pattern}: {reason}" for pattern, reason in unmatched]
+    for failure in failures:
+        tqdm.write(f"mono2stereo: error: {failure}", file=sys.stderr)
+    jobs = plan_jobs(files, args.output, into_folder, args.variants, args.format, args.overwrite)
+    settings = dict(
+        style=args.style,
+        width=args.width,
+        render=args.render,
+        seed=args.seed,
+        num_variants=args.variants,
+        window_seconds=args.window,
+        overlap_seconds=args.overlap,
+        batch_size=args.batch_size,
+        guidance_scale=args.guidance_scale,
+        temperature=args.temperature,
+    )
+    for job in tqdm(jobs, desc="upmix", unit="file", disable=None):
+        error = job.error
+        if error is None:
+            error = upmix_one(job, pipeline, args, settings)
+        if error is not None:
+            failures.append(error)
+            tqdm.write(f"mono2stereo: error: {error}", file=sys.stderr)
+    if failures:
+        if len(failures) == 1 and len(args.inputs) == 1 and len(jobs) <= 1:
+            sys.stderr.flush()  # the single failure is already on stderr; only the exit code is left to give
+            return 1
+        raise CommandError(f"{len(failures)} of {len(jobs) + len(unmatched)} inputs failed; see the errors above")
+    return 0
+
+
+def upmix_one(job, pipeline, args: argparse.Namespace, settings: dict) -> str | None:
+    """Upmix one job; returns the error line, or None when the output was written."""
+    with tqdm(desc=os.path.basename(job.input_path), unit="window", leave=False, disable=None) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            output = upmix_file(
+                job.input_path, job.output_paths, pipeline, args.overwrite, args.subtype, progress=progress, **settings
+            )
+        except (ValueError, OSError, RuntimeError) as error:
+            message = str(error)
+            return message if job.input_path in message else f"{job.input_path}: {message}"
+    if output.folded:
+        tqdm.write(f"mono2stereo: {job.input_path}: stereo input folded to mono (L+R)/2", file=sys.stderr)
+    if output.peak_gain.min() < 1.0:
+        tqdm.write(
+            f"mono2stereo: {job.input_path}: scaled by {float(output.peak_gain.min()):.3f} to keep peaks below "
+            "full scale",
+            file=sys.stderr,
+        )
+    return None
+
+
+def run_info(args: argparse.Namespace) -> int:
+    """Print a model's configuration summary."""
+    if args.model and args.model.startswith("dsp:"):
+        raise CommandError(f"{args.model} is a DSP upmixer; it has no model configuration to show")
+    pipeline = load(args.model, args.device)
+    model = pipeline.model
+    config = model.config
+    codec_parameters = sum(p.numel() for p in model.codec.parameters())
+    transformer_parameters = model.num_transformer_parameters()
+    low, high = config.width_db_range
+    lines = [
+        f"model: {args.model or 'default'} ({config.model_type})",
+        f"sample rate: {config.sampling_rate} Hz",
+        f"frame rate: {config.frame_rate:g} frames/s (hop {config.hop_length} samples)",
+        f"codec: {config.num_codebooks} codebooks x {config.codebook_size} per channel at {config.codec_bandwidth:g}"
+        f" kbps; {config.num_stereo_codebooks} stereo codebooks",
+        f"window: {config.window_frames} frames ({config.window_seconds:g} s)",
+        f"styles: {', '.join(config.styles)}",
+        f"width control: {low:g} to {high:g} dB side-to-mid",
+        f"transformer: hidden {config.hidden_size}, {config.num_encoder_layers} encoder + "
+        f"{config.num_decoder_layers} decoder layers, {config.num_attention_heads} heads",
+        f"parameters: {transformer_parameters:,} transformer + {codec_parameters:,} codec = "
+        f"{transformer_parameters + codec_parameters:,}",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+__all__ = ["register", "run_upmix", "run_info"]

@@ -1,0 +1,66 @@
+"""The classic DSP upmixers (`dsp:NAME`) behind the same call as the AI pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .audio_io import check_audio, fold_to_mono
+from .output import UpmixOutput
+from .rendering import peak_gain
+
+DSP_PREFIX = "dsp:"
+
+
+def dsp_upmixer() -> Callable:
+    """`mono2stereo.evaluation.baselines.upmix_dsp`, or a ValueError when that part is not installed."""
+    try:
+        from mono2stereo.evaluation.baselines import upmix_dsp
+    except ImportError:
+        raise ValueError(
+            "the DSP upmixers are not installed (mono2stereo.evaluation.baselines is missing); "
+            "pass an AI model with --model PATH_OR_HUB_ID instead"
+        ) from None
+    return upmix_dsp
+
+
+class DspPipeline:
+    """Upmixes with a named DSP upmixer (`dual`, `lauridsen`, `allpass`, `orban`, `sources`, ...)."""
+
+    def __init__(self, name: str):
+        self.name = name.removeprefix(DSP_PREFIX)
+        self.upmix_dsp = dsp_upmixer()
+
+    def check_settings(self, style: str | None, width: float, render: str, num_variants: int, batch_size: int) -> None:
+        """Raise a ValueError naming the first setting a DSP upmixer cannot use."""
+        if style is not None:
+            raise ValueError(f"dsp:{self.name} has no styles; drop style={style!r} (--style)")
+        if render != "mid-side":
+            raise ValueError(f"render={render!r} applies to AI models; dsp:{self.name} renders its own stereo")
+        if num_variants != 1:
+            raise ValueError(f"dsp:{self.name} is deterministic; num_variants={num_variants} must be 1")
+        if not (isinstance(width, (int, float)) and width >= 0):
+            raise ValueError(f"width={width} must be a number >= 0 (0 gives dual mono, 1 the upmixer's own width)")
+
+    def __call__(
+        self,
+        audio: np.ndarray,
+        sampling_rate: int,
+        style: str | None = None,
+        width: float = 1.0,
+        render: str = "mid-side",
+        num_variants: int = 1,
+        **generation_settings,
+    ) -> UpmixOutput:
+        """Upmix mono (or folded stereo) `audio`; the AI generation settings (seed, window, ...) do not apply."""
+        self.check_settings(style, width, render, num_variants, 1)
+        audio = np.asarray(audio)
+        folded = audio.ndim == 2 and audio.shape[1] == 2
+        mono = check_audio(fold_to_mono(audio), sampling_rate)
+        stereo = np.asarray(self.upmix_dsp(self.name, mono, sampling_rate, width=width), dtype=np.float32)
+        gain = peak_gain(stereo)
+        return UpmixOutput(stereo * np.float32(gain), sampling_rate, np.array([gain]), folded)
+
+
+__all__ = ["DSP_PREFIX", "DspPipeline", "dsp_upmixer"]

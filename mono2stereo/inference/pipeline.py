@@ -1,0 +1,293 @@
+"""`Mono2StereoPipeline` and `upmix`: mono audio in, stereo out at the input's rate and length.
+
+import soundfile as sf
+import mono2stereo
+
+audio, rate = sf.read("song.wav", dtype="float32")
+stereo, rate = mono2stereo.upmix(audio, rate, model="path/or/hub-id", style="vintage", seed=0)
+sf.write("song-stereo.wav", stereo, rate)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from ..modeling import Mono2StereoModel
+from ..modeling.codec import num_frames
+from . import rendering
+from .audio_io import check_audio, fold_to_mono
+from .default_model import default_model_path
+from .dsp_pipeline import DSP_PREFIX, DspPipeline
+from .output import UpmixOutput
+from .resampling import resample
+from .windowing import plan_windows
+
+DEFAULT_OVERLAP_SECONDS = 1.0  # capped at a quarter of the window when not given
+Progress = Callable[[int, int], None]
+
+
+def default_device() -> str:
+    """`cuda` when a GPU is available, else `cpu`."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_model(name_or_path: str | os.PathLike, device: str | None = None) -> Mono2StereoModel:
+    """Load a `Mono2StereoModel` from a folder saved with `save_pretrained` or a Hub id, in eval mode."""
+    name = os.fspath(name_or_path)
+    looks_local = name.startswith((".", "/", "~")) or name.count("/") > 1 or os.sep in name.replace("/", "")
+    if not os.path.exists(name) and looks_local:
+        raise ValueError(f"model folder {name} does not exist; pass a folder saved with save_pretrained or a Hub id")
+    try:
+        model = Mono2StereoModel.from_pretrained(name)
+    except (OSError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"cannot load model {name!r}: {reason}") from None
+    return model.to(device or default_device()).eval()
+
+
+class Mono2StereoPipeline:
+    """Holds a loaded model and upmixes audio with one call; see `__call__`."""
+
+    def __init__(self, model: Mono2StereoModel, device: str | torch.device | None = None):
+        if not isinstance(model, Mono2StereoModel):
+            raise TypeError(f"model must be a Mono2StereoModel, got {type(model).__name__}")
+        self.model = (model.to(device) if device is not None else model).eval()
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, device: str | None = None) -> Mono2StereoPipeline:
+        """A pipeline over `Mono2StereoModel.from_pretrained(name_or_path)` on `device` (default: GPU if any)."""
+        return cls(load_model(name_or_path, device))
+
+    @property
+    def device(self) -> torch.device:
+        """Where the model runs."""
+        return next(self.model.parameters()).device
+
+    def window_frames(self, window_seconds: float | None, overlap_seconds: float | None) -> tuple[int, int]:
+        """Window and overlap in codec frames from seconds (None: the model's window, min(1 s, window / 4))."""
+        config = self.model.config
+        window = config.window_frames
+        if window_seconds is not None:
+            window = round(window_seconds * config.frame_rate)
+            if not 1 <= window <= config.window_frames:
+                raise ValueError(
+                    f"window of {window_seconds} s is {window} codec frames; it must be between 1 frame "
+                    f"({1 / config.frame_rate:.4g} s) and the model's window ({config.window_seconds:.4g} s)"
+                )
+        if overlap_seconds is None:
+            overlap = max(1, min(round(DEFAULT_OVERLAP_SECONDS * config.frame_rate), window // 4))
+        else:
+            overlap = round(overlap_seconds * config.frame_rate)
+            if not 1 <= overlap < window:
+                raise ValueError(
+                    f"overlap of {overlap_seconds} s is {overlap} codec frames; it must be at least 1 frame "
+                    f"({1 / config.frame_rate:.4g} s) and less than the window ({window / config.frame_rate:.4g} s)"
+                )
+        return window, overlap
+
+    def check_settings(self, style: str | None, width: float, render: str, num_variants: int, batch_size: int) -> None:
+        """Raise a ValueError naming the first setting that cannot be used."""
+        if style is not None:
+            self.model.config.style_id(style)
+        if not (isinstance(width, (int, float)) and math.isfinite(width) and width >= 0):
+            raise ValueError(f"width={width} must be a number >= 0 (0 gives dual mono, 1 the generated width)")
+        if render not in rendering.RENDER_MODES:
+            raise ValueError(f"unknown render mode {render!r}; choose one of {', '.join(rendering.RENDER_MODES)}")
+        if not isinstance(num_variants, int) or num_variants < 1:
+            raise ValueError(f"num_variants={num_variants!r} must be an integer >= 1")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size={batch_size!r} must be an integer >= 1")
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        audio: np.ndarray,
+        sampling_rate: int,
+        style: str | None = None,
+        width: float = 1.0,
+        render: str = "mid-side",
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        num_variants: int = 1,
+        window_seconds: float | None = None,
+        overlap_seconds: float | None = None,
+        batch_size: int = 8,
+        guidance_scale: float = 1.0,
+        temperature: float = 1.0,
+        top_k: int = 250,
+        top_p: float = 0.0,
+        target_width_db: float | None = None,
+        progress: Progress | None = None,
+    ) -> UpmixOutput:
+        """Upmix mono `audio (samples,)` (stereo `(samples, 2)` is folded to mono first) at `sampling_rate`.
+
+        Args:
+            style: a style tag of the model (`model.config.styles`), or None to let the model choose.
+            width: scales the generated side; 0 gives dual mono, 1 the generated width.
+            render: `mid-side` (the output's mid is the input), `codec` or `parametric`; see `rendering`.
+            seed, generator: for reproducible output (pass one, not both).
+            num_variants: independent samples; more than one returns `(variants, samples, 2)`.
+            window_seconds, overlap_seconds: generation window (at most the model's) and the overlap each window
+                continues from and crossfades over.
+            batch_size: rows generated at once (segments of the song times variants); bounds the memory.
+            guidance_scale, temperature, top_k, top_p: sampling settings of `Mono2StereoModel.generate`.
+            target_width_db: asks the model for this side-to-mid energy ratio in dB; None leaves it free.
+            progress: called with (windows done, windows in all) after each generated batch.
+        """
+        if seed is not None and generator is not None:
+            raise ValueError("pass either seed or generator, not both")
+        self.check_settings(style, width, render, num_variants, batch_size)
+        window, overlap = self.window_frames(window_seconds, overlap_seconds)
+        audio = np.asarray(audio)
+        folded = audio.ndim == 2 and audio.shape[1] == 2
+        mono = check_audio(fold_to_mono(audio), sampling_rate)
+        codec_rate = self.model.config.sampling_rate
+        if not mono.any():  # digital silence stays silent, whatever a model would make of it
+            silence = np.zeros((num_variants, mono.shape[0], 2), dtype=np.float32)
+            return self._output(silence, sampling_rate, np.ones(num_variants), folded)
+        if seed is not None:
+            generator = torch.Generator(device=self.device).manual_seed(seed)
+
+        generated = self.generate_stereo(
+            resample(mono, sampling_rate, codec_rate),
+            window_frames=window,
+            overlap_frames=overlap,
+            num_variants=num_variants,
+            batch_size=batch_size,
+            progress=progress,
+            style=style,
+            width_db=target_width_db,
+            generator=generator,
+            guidance_scale=guidance_scale,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+        )
+        outputs, gains = [], []
+        for variant in generated:
+            variant = resample(variant, codec_rate, sampling_rate, num_samples=mono.shape[0])
+            stereo, gain = rendering.render(render, mono, variant, sampling_rate, width)
+            outputs.append(stereo)
+            gains.append(gain)
+        return self._output(np.stack(outputs), sampling_rate, np.array(gains), folded)
+
+    @staticmethod
+    def _output(audio: np.ndarray, sampling_rate: int, gains: np.ndarray, folded: bool) -> UpmixOutput:
+        return UpmixOutput(audio[0] if len(audio) == 1 else audio, sampling_rate, gains, folded)
+
+    def generate_stereo(
+        self,
+        mono: np.ndarray,
+        window_frames: int,
+        overlap_frames: int,
+        num_variants: int = 1,
+        batch_size: int = 8,
+        progress: Progress | None = None,
+        **sampling,
+    ) -> np.ndarray:
+        """Generated stereo `(variants, samples, 2)` at the codec's rate for mono `(samples,)` at that rate.
+
+        The song is cut into windows (`windowing.plan_windows`); window `i` of every segment and variant is encoded,
+        generated and decoded in one batch, continuing from the last `overlap_frames` codes of window `i - 1`.
+        """
+        hop = self.model.config.hop_length
+        max_segments = max(1, batch_size // num_variants)
+        plan = plan_windows(num_frames(mono.shape[0], hop), window_frames, overlap_frames, max_segments)
+        padded = np.zeros(plan.padded_frames * hop, dtype=np.float32)
+        padded[: mono.shape[0]] = mono
+        output = np.zeros((num_variants, plan.padded_frames * hop, 2), dtype=np.float32)
+        length = plan.window_frames * hop
+        segments = plan.num_segments
+        previous = None
+        for index in range(plan.windows_per_segment):
+            starts = [plan.window_start(segment, index) * hop for segment in range(segments)]
+            windows = np.stack([padded[start : start + length] for start in starts])
+            batch = torch.from_numpy(np.tile(windows, (num_variants, 1))).to(self.device)  # row = variant, segment
+            mono_codes = self.model.encode_mono(batch)
+            prefix = None if previous is None else previous[..., -plan.overlap_frames :]
+            previous = self.model.generate(mono_codes, prefix_codes=prefix, **sampling)
+            decoded = self.model.decode_stereo(previous, length).float().cpu().numpy()  # (rows, 2, length)
+            for row, audio in enumerate(decoded):
+                variant, segment = divmod(row, segments)
+                envelope = plan.window_envelope(segment, index, hop)
+                output[variant, starts[segment] : starts[segment] + length] += (audio * envelope).T
+            if progress is not None:
+                progress(index + 1, plan.windows_per_segment)
+        return output[:, : mono.shape[0]]
+
+
+def load_pipeline(
+    model: Mono2StereoModel | Mono2StereoPipeline | DspPipeline | str | os.PathLike | None = None,
+    device: str | None = None,
+) -> Mono2StereoPipeline | DspPipeline:
+    """A pipeline for a loaded model, a folder, a Hub id, `dsp:NAME`, or None (the default model)."""
+    if isinstance(model, (Mono2StereoPipeline, DspPipeline)):
+        return model
+    if isinstance(model, Mono2StereoModel):
+        return Mono2StereoPipeline(model, device)
+    if model is None:
+        model = default_model_path()
+    name = os.fspath(model)
+    if name.startswith(DSP_PREFIX):
+        return DspPipeline(name)
+    key = (name, device)
+    if _last_pipeline.get("key") != key:  # keep one loaded model, so repeated upmix() calls reuse it
+        _last_pipeline.clear()
+        _last_pipeline.update(key=key, pipeline=Mono2StereoPipeline.from_pretrained(name, device))
+    return _last_pipeline["pipeline"]
+
+
+_last_pipeline: dict = {}
+
+
+def upmix(
+    audio: np.ndarray,
+    sampling_rate: int,
+    model: Mono2StereoModel | Mono2StereoPipeline | DspPipeline | str | os.PathLike | None = None,
+    style: str | None = None,
+    width: float = 1.0,
+    render: str = "mid-side",
+    seed: int | None = None,
+    num_variants: int = 1,
+    window_seconds: float | None = None,
+    overlap_seconds: float | None = None,
+    batch_size: int = 8,
+    device: str | None = None,
+    guidance_scale: float = 1.0,
+    temperature: float = 1.0,
+    progress: Progress | None = None,
+    **generation_settings,
+) -> tuple[np.ndarray, int]:
+    """Upmix mono audio to stereo; returns `(stereo, sampling_rate)` at the input's rate and length.
+
+    `stereo` is float32 `(samples, 2)`, or `(num_variants, samples, 2)` with several variants. `model` is a loaded
+    `Mono2StereoModel`, a folder saved with `save_pretrained`, a Hub id, `dsp:NAME` for a DSP upmixer, or None for
+    the package's default model. Further settings (`top_k`, `top_p`, `target_width_db`) go to
+    `Mono2StereoPipeline.__call__`, which also reports the peak-safety gain.
+    """
+    pipeline = load_pipeline(model, device)
+    output = pipeline(
+        audio,
+        sampling_rate,
+        style=style,
+        width=width,
+        render=render,
+        seed=seed,
+        num_variants=num_variants,
+        window_seconds=window_seconds,
+        overlap_seconds=overlap_seconds,
+        batch_size=batch_size,
+        guidance_scale=guidance_scale,
+        temperature=temperature,
+        progress=progress,
+        **generation_settings,
+    )
+    return output.audio, output.sampling_rate
+
+
+__all__ = ["Mono2StereoPipeline", "UpmixOutput", "load_model", "load_pipeline", "upmix", "default_device"]

@@ -1,0 +1,151 @@
+"""Rendering: turning the generated stereo and the input into the output stereo.
+
+Three modes, all at the input's rate and length, all giving dual mono at `width=0`:
+
+- `mid-side` (default): `L, R = M + S, M - S` where `M` is the input itself and `S` is `width` times the side
+  `(L - R) / 2` of the generated stereo. The fold-down `(L + R) / 2` is the input exactly (to float rounding).
+- `codec`: the generated stereo's own mid plus `width` times its side; at `width=1` the decoded L/R as generated.
+- `parametric`: per band and frame, the generated stereo's side is described by its part correlated with its mid
+  (`alpha`, which sets the level difference between L and R) and the energy of the rest (`beta`, which sets the
+  coherence). The same cues are applied to the input: `S = width * (alpha * M + beta * D)`, where `D` is the input
+  through a fixed decorrelation filter, equalised per band to the input's energy. The fold-down is again the input.
+
+Peak safety: if any sample of L or R would exceed `PEAK_CEILING`, both channels are scaled by one gain, so the
+mid/side balance is unchanged and the fold-down is the input times that gain; the gain is returned.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+RENDER_MODES = ("mid-side", "codec", "parametric")
+PEAK_CEILING = 0.999
+DECORRELATOR_DECAY_SECONDS = 0.01  # noise-burst time constant: long enough to decorrelate, short to not smear
+ANALYSIS_SECONDS = 0.04  # STFT window of the parametric mode
+SMOOTHING_FRAMES = 5  # moving average of the band energies over time, in STFT hops (~50 ms)
+ERB_PER_BAND = 1.5
+
+
+def peak_gain(stereo: np.ndarray, ceiling: float = PEAK_CEILING) -> float:
+    """The gain (<= 1) that keeps every sample of `stereo` within `ceiling` of full scale."""
+    peak = float(np.max(np.abs(stereo))) if stereo.size else 0.0
+    return 1.0 if peak <= ceiling else ceiling / peak
+
+
+def render_mid_side(mono: np.ndarray, generated: np.ndarray, width: float = 1.0) -> np.ndarray:
+    """Stereo `(samples, 2)` whose mid is `mono` and whose side is `width` times the generated stereo's side."""
+    side = width * (generated[:, 0] - generated[:, 1]) / 2
+    return np.stack([mono + side, mono - side], axis=1).astype(np.float32)
+
+
+def render_codec(generated: np.ndarray, width: float = 1.0) -> np.ndarray:
+    """The generated stereo with its side scaled by `width` (unchanged at `width=1`)."""
+    if width == 1.0:
+        return generated.astype(np.float32, copy=True)
+    return render_mid_side((generated[:, 0] + generated[:, 1]) / 2, generated, width)
+
+
+def erb_band_index(frequencies: np.ndarray, nyquist: float, erb_per_band: float = ERB_PER_BAND) -> np.ndarray:
+    """Band of each frequency: bands `erb_per_band` wide on the ERB-rate scale between 0 Hz and `nyquist`."""
+
+    def erb_rate(f):
+        return 21.4 * np.log10(1 + 0.00437 * np.asarray(f, dtype=np.float64))
+
+    num_bands = max(1, int(erb_rate(nyquist) / erb_per_band))
+    return np.minimum((erb_rate(frequencies) / erb_rate(nyquist) * num_bands).astype(np.int64), num_bands - 1)
+
+
+def decorrelation_filter(sampling_rate: int, decay_seconds: float = DECORRELATOR_DECAY_SECONDS) -> np.ndarray:
+    """A fixed exponentially decaying noise burst of unit energy; convolving with it decorrelates a signal."""
+    length = max(8, int(4 * decay_seconds * sampling_rate))
+    time = np.arange(length) / sampling_rate
+    burst = np.random.default_rng(0).standard_normal(length) * np.exp(-time / decay_seconds)
+    return burst / np.sqrt(np.sum(burst**2))
+
+
+def decorrelate(audio: np.ndarray, sampling_rate: int) -> np.ndarray:
+    """`audio` convolved with `decorrelation_filter` (FFT convolution), trimmed to its length."""
+    impulse = decorrelation_filter(sampling_rate)
+    size = audio.shape[0] + impulse.shape[0] - 1
+    spectrum = np.fft.rfft(audio.astype(np.float64), size) * np.fft.rfft(impulse, size)
+    return np.fft.irfft(spectrum, size)[: audio.shape[0]].astype(np.float32)
+
+
+def render_parametric(mono: np.ndarray, generated: np.ndarray, sampling_rate: int, width: float = 1.0) -> np.ndarray:
+    """Stereo whose mid is `mono` and whose side carries the generated stereo's per-band cues; see the module."""
+    num_samples = mono.shape[0]
+    n_fft = max(64, 2 ** round(np.log2(ANALYSIS_SECONDS * sampling_rate)))
+    hop = n_fft // 4
+    window = torch.hann_window(n_fft, dtype=torch.float64)
+    pad = max(0, n_fft - num_samples)  # torch.stft needs at least one window of audio
+
+    def stft(signal: np.ndarray) -> torch.Tensor:
+        signal = torch.from_numpy(np.pad(signal.astype(np.float64), (0, pad)))
+        return torch.stft(signal, n_fft, hop, window=window, return_complex=True)  # (bins, frames)
+
+    spectrum = stft(mono)
+    generated_mid = stft((generated[:, 0] + generated[:, 1]) / 2)
+    generated_side = stft((generated[:, 0] - generated[:, 1]) / 2)
+    decorrelated = stft(decorrelate(mono, sampling_rate))
+
+    frequencies = np.fft.rfftfreq(n_fft, 1 / sampling_rate)
+    bands = torch.from_numpy(erb_band_index(frequencies, sampling_rate / 2))
+    num_bands = int(bands.max()) + 1
+    assignment = torch.nn.functional.one_hot(bands, num_bands).T.to(torch.float64)  # (bands, bins)
+
+    def band_energy(values: torch.Tensor) -> torch.Tensor:  # (bins, frames) -> smoothed (bands, frames)
+        energy = assignment @ values
+        smoothed = torch.nn.functional.avg_pool1d(
+            energy[:, None], SMOOTHING_FRAMES, stride=1, padding=SMOOTHING_FRAMES // 2, count_include_pad=False
+        )
+        return smoothed[:, 0, : energy.shape[-1]]
+
+    mid_energy = band_energy(generated_mid.abs() ** 2)
+    side_energy = band_energy(generated_side.abs() ** 2)
+    cross = band_energy((generated_side * generated_mid.conj()).real)
+    floor = 1e-12 * max(float(mid_energy.max()), float(side_energy.max()), 1e-30)
+    # |alpha| <= 1 keeps sources between the speakers; beta <= 1 keeps the diffuse part below the mid.
+    alpha = (cross / (mid_energy + floor)).clamp(-1.0, 1.0)
+    residual = (side_energy - alpha**2 * mid_energy).clamp(min=0.0)
+    beta = (residual / (mid_energy + floor)).sqrt().clamp(max=1.0)
+    equalise = (band_energy(spectrum.abs() ** 2) / (band_energy(decorrelated.abs() ** 2) + floor)).sqrt()
+
+    side = width * (alpha[bands] * spectrum + (beta * equalise)[bands] * decorrelated)
+    side = torch.istft(side, n_fft, hop, window=window, length=num_samples + pad)[:num_samples].numpy()
+    return np.stack([mono + side, mono - side], axis=1).astype(np.float32)
+
+
+def render(
+    mode: str, mono: np.ndarray, generated: np.ndarray, sampling_rate: int, width: float = 1.0
+) -> tuple[np.ndarray, float]:
+    """Render `(samples, 2)` stereo in `mode` from the input `mono` and the `generated` stereo; returns (stereo, gain).
+
+    `gain` (<= 1) is the peak-safety gain applied to both channels (1.0 when none was needed).
+    """
+    if mode == "mid-side":
+        stereo = render_mid_side(mono, generated, width)
+    elif mode == "codec":
+        stereo = render_codec(generated, width)
+    elif mode == "parametric":
+        stereo = render_parametric(mono, generated, sampling_rate, width)
+    else:
+        raise ValueError(f"unknown render mode {mode!r}; choose one of {', '.join(RENDER_MODES)}")
+    gain = peak_gain(stereo)
+    if gain < 1.0:
+        stereo *= np.float32(gain)
+    return stereo, gain
+
+
+__all__ = [
+    "RENDER_MODES",
+    "PEAK_CEILING",
+    "peak_gain",
+    "render",
+    "render_mid_side",
+    "render_codec",
+    "render_parametric",
+    "decorrelate",
+    "decorrelation_filter",
+    "erb_band_index",
+]

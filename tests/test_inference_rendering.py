@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from mono2stereo.inference.rendering import PEAK_CEILING, render
+
+
+def noise(shape, seed=0, scale=0.1):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
+
+
+@pytest.mark.parametrize("mode", ["mid-side", "parametric"])
+def test_the_fold_down_is_the_input(mode):
+    mono, generated = noise(8000), noise((8000, 2), seed=1)
+    stereo, gain = render(mode, mono, generated, 16000, width=1.0)
+    assert gain == 1.0 and stereo.shape == (8000, 2) and stereo.dtype == np.float32
+    np.testing.assert_allclose(stereo.mean(1), mono, atol=1e-6)
+    assert np.abs(stereo[:, 0] - stereo[:, 1]).max() > 0.01  # and it is stereo
+
+
+@pytest.mark.parametrize("mode", ["mid-side", "codec", "parametric"])
+def test_width_zero_is_dual_mono(mode):
+    stereo, _ = render(mode, noise(4000), noise((4000, 2), seed=1), 8000, width=0.0)
+    np.testing.assert_array_equal(stereo[:, 0], stereo[:, 1])
+
+
+def test_width_scales_the_side():
+    mono, generated = noise(4000), noise((4000, 2), seed=1)
+    narrow, _ = render("mid-side", mono, generated, 8000, width=0.5)
+    full, _ = render("mid-side", mono, generated, 8000, width=1.0)
+    np.testing.assert_allclose(narrow[:, 0] - narrow[:, 1], 0.5 * (full[:, 0] - full[:, 1]), atol=1e-6)
+
+
+def test_codec_render_is_the_generated_stereo():
+    generated = noise((4000, 2), seed=1)
+    np.testing.assert_array_equal(render("codec", noise(4000), generated, 8000)[0], generated)
+
+
+def test_peaks_are_scaled_without_changing_the_mid_side_balance():
+    mono, generated = noise(4000, scale=0.5), noise((4000, 2), seed=1, scale=0.5)
+    loud, gain = render("mid-side", mono, generated, 8000)
+    assert gain < 1.0 and np.abs(loud).max() <= PEAK_CEILING + 1e-6
+    np.testing.assert_allclose(loud.mean(1), gain * mono, atol=1e-6)  # the fold-down is the input times the gain
+    np.testing.assert_allclose(loud[:, 0] - loud[:, 1], gain * (generated[:, 0] - generated[:, 1]), atol=1e-5)
+
+
+def test_parametric_reproduces_panning_and_decorrelation():
+    mono = noise(32000)
+    panned = np.stack([1.6 * mono, 0.4 * mono], axis=1)  # level difference 12 dB, fully coherent
+    stereo, _ = render("parametric", mono, panned, 32000)
+    energy = (stereo**2).mean(0)
+    assert 10 * np.log10(energy[0] / energy[1]) == pytest.approx(12.0, abs=0.5)
+    assert np.corrcoef(stereo[:, 0], stereo[:, 1])[0, 1] > 0.99
+    diffuse = noise((32000, 2), seed=2)  # independent channels: coherence near zero
+    stereo, _ = render("parametric", mono, diffuse, 32000)
+    assert abs(np.corrcoef(stereo[:, 0], stereo[:, 1])[0, 1]) < 0.2
+
+
+def test_unknown_mode_names_the_choices():
+    with pytest.raises(ValueError, match="mid-side, codec, parametric"):
+        render("surround", noise(10), noise((10, 2)), 8000)
