@@ -114,12 +114,16 @@ def test_eval_reports_bad_input_in_one_line(references, tmp_path, capsys, argume
     assert "Traceback" not in error
 
 
-def test_model_system_without_the_pipeline_is_a_clear_error(references, tmp_path, capsys):
-    try:
-        from mono2stereo import upmix  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("the upmix pipeline is present in this build")
-    assert main(["eval", "--refs", str(references), "--systems", "default", "--output-dir", str(tmp_path)]) == 1
-    assert "model systems need the upmix pipeline" in capsys.readouterr().err
+def test_a_model_system_is_upmixed_and_scored_best_of_n(references, tmp_path):
+    from mono2stereo.modeling import tiny_model
+
+    tiny_model().save_pretrained(tmp_path / "tiny")
+    model = str(tmp_path / "tiny")
+    out = tmp_path / "out"
+    arguments = ["eval", "--refs", str(references), "--systems", "dsp:dual", model, "--output-dir", str(out)]
+    assert main([*arguments, "--num-variants", "2", "--seed", "0"]) == 0
+    rows = {row["system"]: row for row in json.loads((out / "results.json").read_text())["systems"]}
+    assert set(rows) == {"dsp:dual", model}
+    # mid-side rendering keeps the fold-down; the random model adds a side, so it is wider than dual mono
+    assert rows[model]["folddown_si_sdr_db"] > 40
+    assert rows[model]["width_db"] > rows["dsp:dual"]["width_db"]

@@ -47,25 +47,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def model_system(model: str, num_variants: int) -> Upmixer:
     """An upmixer for a model system: 'default', a local path or a Hub id, through `mono2stereo.upmix`."""
-    try:
-        from mono2stereo import upmix
-    except ImportError as error:
-        raise CommandError(
-            f"system {model!r} is a model, and model systems need the upmix pipeline (mono2stereo.upmix), which this "
-            "installation lacks; evaluate dsp: systems or install the full package"
-        ) from error
+    from mono2stereo import upmix
 
     def upmixer(mono: np.ndarray, sampling_rate: int, seed: int | None) -> np.ndarray:
-        output, output_rate = upmix(
+        output, _ = upmix(  # at the input's sampling rate
             mono, sampling_rate, model=None if model == "default" else model, seed=seed, num_variants=num_variants
         )
         output = np.asarray(output, dtype=np.float32)
-        variants = output if output.ndim == 3 else output[None]
-        if output_rate != sampling_rate:
-            import soxr
-
-            variants = np.stack([soxr.resample(variant, output_rate, sampling_rate) for variant in variants])
-        return variants
+        return output if output.ndim == 3 else output[None]
 
     return upmixer
 
