@@ -51,7 +51,7 @@ class DataConfig:
     min_width_db: float = -40.0  # crops whose side/mid is below this are near-mono and skipped
     swap_probability: float = 0.5
     gain_db: list[float] = field(default_factory=lambda: [-6.0, 0.0])
-    interleave_seed: int = 0
+    shuffle_buffer: int = 0  # examples in the seeded shuffle buffer; 0 keeps shard order
 
     def __post_init__(self):
         self.sources = [s if isinstance(s, SourceConfig) else _build(SourceConfig, s) for s in self.sources]
@@ -104,7 +104,7 @@ class TrainingConfig:
     project_name: str = "mono2stereo"
     push_to_hub: bool = False
     hub_model_id: str | None = None
-    log_example_ids: bool = False  # write each rank's example ids to output_dir/example_ids-rank*.txt
+    trace_ranks: bool = False  # write each process's example ids and final weight digest to output_dir/trace-rank*
     num_workers: int = 0
 
     def __post_init__(self):
