@@ -91,7 +91,7 @@ def test_two_cpu_processes_share_weights_and_split_the_examples(tmp_path):
 
 
 def test_killed_run_resumes_to_the_same_weights(tmp_path):
-    settings = dict(max_steps=40, save_every=4, gradient_accumulation_steps=2, data={"shuffle_buffer": 4})
+    settings = dict(max_steps=24, save_every=4, gradient_accumulation_steps=2, data={"shuffle_buffer": 4})
     reference = tmp_path / "reference"
     train(TrainingConfig(**tiny_settings(**settings)), str(reference), show_progress=False)
 

@@ -39,7 +39,7 @@ def lora_model(model: Mono2StereoModel, rank: int = 8, alpha: int = 16):
     targets = [
         name
         for name, module in model.named_modules()
-        if isinstance(module, torch.nn.Linear) and name.startswith(("mono_encoder", "decoder", "mono_projection"))
+        if isinstance(module, torch.nn.Linear) and name.startswith(("mono_encoder", "decoder", "mono_projection", "heads"))
     ]
     config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=targets, modules_to_save=["style_embedding"])
     return get_peft_model(model, config)
