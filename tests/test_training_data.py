@@ -79,7 +79,10 @@ def test_webdataset_tar_shards_are_streamed(tmp_path):
             for i in range(2):
                 buffer = io.BytesIO()
                 soundfile.write(buffer, stereo_tone(seed=10 * shard + i), 8000, format="FLAC")
-                for name, payload in ((f"{shard}-{i}.flac", buffer.getvalue()), (f"{shard}-{i}.json", b'{"style": "wide"}')):
+                for name, payload in (
+                    (f"{shard}-{i}.flac", buffer.getvalue()),
+                    (f"{shard}-{i}.json", b'{"style": "wide"}'),
+                ):
                     info = tarfile.TarInfo(name)
                     info.size = len(payload)
                     tar.addfile(info, io.BytesIO(payload))
@@ -149,3 +152,12 @@ def test_weighted_interleaving_follows_the_weights():
     assert 0.6 < share < 0.9
     assert first == [e["id"] for _, e in zip(range(100), stream.dataset())]  # seeded
     assert json.dumps(first)  # ids are plain strings
+
+
+def test_train_command_reports_a_bad_config_in_one_line(tmp_path, capsys):
+    from mono2stereo.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("batch_sise: 4\n")
+    assert main(["train", "--config", str(bad), "--output-dir", str(tmp_path / "run")]) == 1
+    assert "unknown TrainingConfig setting(s) batch_sise" in capsys.readouterr().err

@@ -49,8 +49,13 @@ def test_finetuning_on_vintage_moves_the_generated_width_toward_it(tmp_path):
 
     before = generated_width(add_style(copy.deepcopy(base), "sixties"))
     tuned = finetune(
-        str(tmp_path / "base"), vintage_source(seed=0), "sixties", str(tmp_path / "tuned"),
-        max_steps=60, learning_rate=1e-2, report_to="none",
+        str(tmp_path / "base"),
+        vintage_source(seed=0),
+        "sixties",
+        str(tmp_path / "tuned"),
+        max_steps=60,
+        learning_rate=1e-2,
+        report_to="none",
     )
     after = generated_width(tuned)
     assert abs(after - target) < abs(before - target) - 5, (before, after, target)
@@ -61,13 +66,23 @@ def test_finetuning_on_vintage_moves_the_generated_width_toward_it(tmp_path):
 def test_lora_finetuning_merges_into_a_plain_model(tmp_path):
     base = tiny_model(seed=0)
     base.save_pretrained(tmp_path / "base")
-    finetune(str(tmp_path / "base"), "synthetic:vintage", "sixties", str(tmp_path / "lora"), max_steps=3,
-             lora=True, learning_rate=1e-2, report_to="none")
+    finetune(
+        str(tmp_path / "base"),
+        "synthetic:vintage",
+        "sixties",
+        str(tmp_path / "lora"),
+        max_steps=3,
+        lora=True,
+        learning_rate=1e-2,
+        report_to="none",
+    )
     tuned = Mono2StereoModel.from_pretrained(tmp_path / "lora")  # no peft needed to load it
     assert tuned.config.styles[-1] == "sixties"
     before, after = base.state_dict(), tuned.state_dict()
     changed = [name for name in before if "style" not in name and not torch.equal(before[name], after[name])]
-    assert changed and all(name.startswith(("mono_encoder", "decoder", "mono_projection", "heads")) for name in changed)
+    assert changed and all(
+        name.startswith(("mono_encoder", "decoder", "mono_projection", "heads")) for name in changed
+    )
     assert not any("lora" in name for name in after)
 
 

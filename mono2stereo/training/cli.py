@@ -117,7 +117,9 @@ def run_tokenize(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise CommandError(str(error)) from error
     skipped = ", ".join(f"{count} {reason}" for reason, count in sorted(writer.skipped.items())) or "none"
-    print(f"wrote {writer.num_examples} examples in {writer.num_shards} shards to {args.output_dir}; skipped: {skipped}")
+    print(
+        f"wrote {writer.num_examples} examples in {writer.num_shards} shards to {args.output_dir}; skipped: {skipped}"
+    )
     return 0
 
 

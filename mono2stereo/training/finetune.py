@@ -39,7 +39,8 @@ def lora_model(model: Mono2StereoModel, rank: int = 8, alpha: int = 16):
     targets = [
         name
         for name, module in model.named_modules()
-        if isinstance(module, torch.nn.Linear) and name.startswith(("mono_encoder", "decoder", "mono_projection", "heads"))
+        if isinstance(module, torch.nn.Linear)
+        and name.startswith(("mono_encoder", "decoder", "mono_projection", "heads"))
     ]
     config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=targets, modules_to_save=["style_embedding"])
     return get_peft_model(model, config)
@@ -95,9 +96,7 @@ def finetune(
         **settings,
     )
     trainable = lora_model(model) if lora else model
-    result: TrainingResult = train(
-        config, output_dir, model=trainable, show_progress=show_progress, save_model=False
-    )
+    result: TrainingResult = train(config, output_dir, model=trainable, show_progress=show_progress, save_model=False)
     finetuned = result.model.merge_and_unload() if lora else result.model
     finetuned.eval()
     if result.accelerator.is_main_process:

@@ -189,7 +189,9 @@ def train(
     while progress.step < max_steps:
         stream.set_epoch(progress.epoch)
         loader.set_epoch(progress.epoch)
-        batches = accelerator.skip_first_batches(loader, progress.batches_in_epoch) if progress.batches_in_epoch else loader
+        batches = (
+            accelerator.skip_first_batches(loader, progress.batches_in_epoch) if progress.batches_in_epoch else loader
+        )
         for batch in batches:
             progress.batches_in_epoch += 1
             if ids_file is not None:

@@ -71,8 +71,10 @@ def source_shards(source: SourceConfig) -> list[Any]:
     if source.kind == "folder":
         return list_audio_files(source.path)
     if source.kind == "webdataset":
-        tars = sorted(glob.glob(source.path)) if not os.path.isdir(source.path) else sorted(
-            glob.glob(os.path.join(source.path, "*.tar"))
+        tars = (
+            sorted(glob.glob(source.path))
+            if not os.path.isdir(source.path)
+            else sorted(glob.glob(os.path.join(source.path, "*.tar")))
         )
         if not tars:
             raise ValueError(f"no tar shards match {source.path!r}")

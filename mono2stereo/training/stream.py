@@ -44,9 +44,7 @@ class TrainingStream:
 
     def shards(self) -> list[list[tuple[int, object]]]:
         """Composite shards: shard j holds every source's shards i with i % count == j."""
-        per_source = [
-            list_token_shards(s.path) if s.kind == "tokens" else source_shards(s) for s in self.sources
-        ]
+        per_source = [list_token_shards(s.path) if s.kind == "tokens" else source_shards(s) for s in self.sources]
         count = max(1, min(len(shards) for shards in per_source))
         return [
             [(index, shard) for index, shards in enumerate(per_source) for shard in shards[j::count]]
@@ -97,7 +95,9 @@ class TrainingStream:
         rng = example_rng(self.seed, self.epoch, example["id"])
         if rng.random() < self.data.swap_probability:
             codes = example["stereo_codes"]
-            example["stereo_codes"] = np.ascontiguousarray(codes.reshape(-1, 2, codes.shape[-1])[:, ::-1].reshape(codes.shape))
+            example["stereo_codes"] = np.ascontiguousarray(
+                codes.reshape(-1, 2, codes.shape[-1])[:, ::-1].reshape(codes.shape)
+            )
         return example
 
     def collate(self, examples: list[dict]) -> dict:

@@ -67,7 +67,12 @@ class _Renderer:
     """Renders notes of one mix into mono instrument tracks on one device."""
 
     def __init__(self, num_samples: int, sampling_rate: int, device: torch.device, generator: torch.Generator):
-        self.num_samples, self.sampling_rate, self.device, self.generator = num_samples, sampling_rate, device, generator
+        self.num_samples, self.sampling_rate, self.device, self.generator = (
+            num_samples,
+            sampling_rate,
+            device,
+            generator,
+        )
 
     def noise(self, *shape: int) -> torch.Tensor:
         return torch.randn(shape, generator=self.generator).to(self.device)
@@ -205,7 +210,9 @@ class SyntheticMixes(torch.utils.data.Dataset):
         steps = torch.randint(-2, 3, (len(eighths),), generator=generator).cumsum(0).clamp(-7, 7) + 7
         melody = root + 24 + (steps // 7) * 12 + scale[steps % 7]
         rests = torch.rand(len(eighths), generator=generator) < 0.3
-        tracks["lead"] = 0.2 * render.tones(eighths[~rests], _midi_to_hz(melody[~rests].float()), beat / 2, 0.2, 4, odd=True)
+        tracks["lead"] = 0.2 * render.tones(
+            eighths[~rests], _midi_to_hz(melody[~rests].float()), beat / 2, 0.2, 4, odd=True
+        )
         pad_notes = torch.cat([triads + 12.0, triads + 12.1])  # a slight detune
         tracks["pads"] = 0.06 * render.tones(
             bars.repeat(2).repeat_interleave(3), _midi_to_hz(pad_notes.flatten()), 4 * beat, 2.0, 3, 0.3

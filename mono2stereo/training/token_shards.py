@@ -92,7 +92,9 @@ def list_token_shards(folder: str, must_exist: bool = True) -> list[str]:
     """The token shard files of a folder, sorted."""
     shards = sorted(glob.glob(os.path.join(folder, "tokens-*.safetensors")))
     if must_exist and not shards:
-        raise ValueError(f"no token shards (tokens-*.safetensors) in {folder!r}; make them with `mono2stereo tokenize`")
+        raise ValueError(
+            f"no token shards (tokens-*.safetensors) in {folder!r}; make them with `mono2stereo tokenize`"
+        )
     return shards
 
 
