@@ -1,0 +1,9 @@
+"""Training: stereo data sources, synthetic mixes, preprocessing, the accelerate loop and style fine-tuning.
+
+Needs the `train` extra (`pip install mono2stereo[train]`): accelerate, datasets, peft, pyyaml, tensorboard.
+"""
+
+from .config import DataConfig, ModelSource, SourceConfig, TrainingConfig
+from .synthetic import MIXING_STYLES, SyntheticMixes
+
+__all__ = ["TrainingConfig", "DataConfig", "SourceConfig", "ModelSource", "SyntheticMixes", "MIXING_STYLES"]

@@ -1,0 +1,108 @@
+"""Fine-tuning a trained model on a new mixing style: a new style tag, all weights or LoRA adapters."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from ..modeling import Mono2StereoModel
+from .config import DataConfig, ModelSource, SourceConfig, TrainingConfig
+from .loop import TrainingResult, train
+from .sources import AUDIO_EXTENSIONS
+from .synthetic import MIXING_STYLES
+
+
+@torch.no_grad()
+def add_style(model: Mono2StereoModel, tag: str, init_style: str | None = None) -> Mono2StereoModel:
+    """Grow the style embedding by one row for `tag`, a copy of `init_style`'s row (default: the first style).
+
+    The unconditional row stays last, so existing style ids keep their meaning.
+    """
+    config = model.config
+    if tag in config.styles:
+        raise ValueError(f"the model already has style {tag!r}; its styles are {', '.join(config.styles)}")
+    source_row = config.style_id(init_style or config.styles[0])
+    old = model.style_embedding.weight
+    rows = torch.cat([old[:-1], old[source_row : source_row + 1], old[-1:]])  # [..., new, unconditional]
+    embedding = torch.nn.Embedding(rows.shape[0], rows.shape[1], device=old.device, dtype=old.dtype)
+    embedding.weight.copy_(rows)
+    model.style_embedding = embedding
+    config.styles = list(config.styles) + [tag]
+    return model
+
+
+def lora_model(model: Mono2StereoModel, rank: int = 8, alpha: int = 16):
+    """Wrap the transformer's linear layers with LoRA adapters; the style embedding trains in full."""
+    from peft import LoraConfig, get_peft_model
+
+    targets = [
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear)
+        and name.startswith(("mono_encoder", "decoder", "mono_projection", "heads"))
+    ]
+    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=targets, modules_to_save=["style_embedding"])
+    return get_peft_model(model, config)
+
+
+def data_source(data: str, style: str) -> SourceConfig:
+    """A source for `--data`: `synthetic:STYLE`, a folder of audio files or token shards, or a dataset id/repo."""
+    if data.startswith("synthetic:"):
+        synthetic_style = data.split(":", 1)[1]
+        if synthetic_style not in MIXING_STYLES:
+            raise ValueError(f"--data {data}: synthetic styles are {', '.join(MIXING_STYLES)}")
+        return SourceConfig(kind="synthetic", styles=[synthetic_style], style=style, num_mixes=256, duration_s=1.0)
+    if os.path.isdir(data):
+        names = [name for _, _, files in os.walk(data) for name in files]
+        if any(name.startswith("tokens-") and name.endswith(".safetensors") for name in names):
+            return SourceConfig(kind="tokens", path=data, style=style)
+        if any(name.lower().endswith(AUDIO_EXTENSIONS) for name in names):
+            return SourceConfig(kind="folder", path=data, style=style)
+    return SourceConfig(kind="hub", path=data, style=style)
+
+
+def finetune(
+    model: Mono2StereoModel | str,
+    data: str | SourceConfig,
+    style: str,
+    output_dir: str,
+    max_steps: int = 200,
+    lora: bool = False,
+    init_style: str | None = None,
+    learning_rate: float | None = None,
+    batch_size: int = 8,
+    seed: int = 0,
+    show_progress: bool = False,
+    **settings,
+) -> Mono2StereoModel:
+    """Add `style` to a trained model, train on `data` tagged with it, and save the model into `output_dir`."""
+    if isinstance(model, str):
+        model = Mono2StereoModel.from_pretrained(model)
+    model = add_style(model, style, init_style)
+    source = data if isinstance(data, SourceConfig) else data_source(data, style)
+    source.style = style
+    config = TrainingConfig(
+        model=ModelSource(from_pretrained=model.name_or_path or "in-memory model"),
+        data=DataConfig(sources=[source], **settings.pop("data", {})),
+        seed=seed,
+        batch_size=batch_size,
+        learning_rate=learning_rate or (1e-3 if lora else 1e-4),
+        warmup_steps=min(20, max_steps // 10),
+        max_steps=max_steps,
+        save_every=max(max_steps // 2, 1),
+        eval_every=max_steps,
+        report_to=settings.pop("report_to", "auto"),
+        **settings,
+    )
+    trainable = lora_model(model) if lora else model
+    result: TrainingResult = train(config, output_dir, model=trainable, show_progress=show_progress, save_model=False)
+    finetuned = result.model.merge_and_unload() if lora else result.model
+    finetuned.eval()
+    if result.accelerator.is_main_process:
+        finetuned.save_pretrained(output_dir)
+    result.accelerator.wait_for_everyone()
+    return finetuned
+
+
+__all__ = ["add_style", "lora_model", "data_source", "finetune"]

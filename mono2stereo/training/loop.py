@@ -1,0 +1,290 @@
+"""The training loop on `accelerate`: one process or many, mixed precision, exact resume.
+
+    mono2stereo train --config configs/train/tiny-cpu.yaml --output-dir runs/tiny
+    accelerate launch --config_file configs/accelerate/ddp.yaml -m mono2stereo.training train \
+        --config configs/train/base-encodec32k.yaml --output-dir runs/base --resume latest
+
+Each process reads its own shards of the stream endlessly (its epochs are its own), so all processes take the same
+number of optimizer steps whatever their shard sizes. A checkpoint holds accelerate's state (model, optimizer,
+scheduler, random states) plus each process's step, epoch and batches read; resuming restores them and skips the
+batches already read, which gives the same batches since the stream is a fixed function of (seed, epoch).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from .checkpoints import CheckpointFolder, TrainingProgress
+from .config import TrainingConfig
+from .model_loading import build_model
+from .preprocessing import CodecEncoder
+from .stream import TrainingStream
+
+ExtraMetrics = Callable[[torch.nn.Module, dict], dict[str, float]]
+
+
+@dataclass
+class TrainingResult:
+    """What a run leaves behind besides its files."""
+
+    model: torch.nn.Module  # unwrapped
+    accelerator: object
+    step: int
+    losses: list[float] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+    examples_per_second: float = 0.0
+    tokens_per_second: float = 0.0
+
+
+def report_to(setting: list[str] | str) -> list[str]:
+    """Trackers to log to: `auto` is tensorboard, plus wandb when it is installed."""
+    if setting == "auto":
+        return ["tensorboard"] + (["wandb"] if importlib.util.find_spec("wandb") else [])
+    return [setting] if isinstance(setting, str) else list(setting)
+
+
+def make_accelerator(config: TrainingConfig, output_dir: str):
+    """An `Accelerator` for this config: trackers, mixed precision, step-counted gradient accumulation."""
+    from accelerate import Accelerator
+    from accelerate.utils import DataLoaderConfiguration, GradientAccumulationPlugin, ProjectConfiguration
+
+    trackers = [name for name in report_to(config.report_to) if name != "none"]
+    return Accelerator(
+        mixed_precision=config.mixed_precision,
+        # Step-counted only: processes may reach the end of their shards at different batches.
+        gradient_accumulation_plugin=GradientAccumulationPlugin(
+            num_steps=config.gradient_accumulation_steps, sync_with_dataloader=False
+        ),
+        log_with=trackers or None,
+        project_config=ProjectConfiguration(project_dir=output_dir, logging_dir=os.path.join(output_dir, "logs")),
+        step_scheduler_with_optimizer=False,  # the schedule counts optimizer steps, not processes x steps
+        dataloader_config=DataLoaderConfiguration(dispatch_batches=False),
+    )
+
+
+def base_model(model: torch.nn.Module) -> torch.nn.Module:
+    """The `Mono2StereoModel` inside a peft wrapper, or the model itself."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
+def batch_codes(batch: dict, encoder: CodecEncoder) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mono and stereo codes of a batch: from token shards, or encoded here from audio."""
+    if "mono_codes" in batch:
+        return batch["mono_codes"], batch["stereo_codes"]
+    return encoder(batch["audio"])
+
+
+@torch.no_grad()
+def evaluate(model, loader, encoder, accelerator, max_batches: int, extra_metrics: ExtraMetrics | None = None):
+    """Held-out loss and per-codebook accuracy (means over batches); `extra_metrics` adds its own entries.
+
+    `extra_metrics(model, batch)` is the hook for spatial metrics on generated audio.
+    """
+    model.eval()
+    sums: Counter = Counter()
+    count = 0
+    for number, batch in enumerate(loader):
+        if number >= max_batches:
+            break
+        mono, stereo = batch_codes(batch, encoder)
+        output = model(mono_codes=mono, stereo_codes=stereo, style_ids=batch["style_ids"], width_db=batch["width_db"])
+        values = {"eval/loss": output.loss.detach().float()}
+        for k, accuracy in enumerate(output.accuracy):
+            values[f"eval/accuracy_codebook_{k}"] = accuracy.detach().float()
+        if extra_metrics is not None:
+            values.update({f"eval/{k}": torch.tensor(float(v)) for k, v in extra_metrics(model, batch).items()})
+        for key, value in values.items():
+            sums[key] += accelerator.reduce(value.to(accelerator.device), reduction="mean").item()
+        count += 1
+    model.train()
+    return {key: value / max(count, 1) for key, value in sums.items()}
+
+
+def train(
+    config: TrainingConfig,
+    output_dir: str,
+    max_steps: int | None = None,
+    resume: str | None = None,
+    model: torch.nn.Module | None = None,
+    extra_metrics: ExtraMetrics | None = None,
+    show_progress: bool = True,
+    save_model: bool = True,
+) -> TrainingResult:
+    """Train `model` (or the config's model) for `max_steps` optimizer steps; see the module docstring."""
+    from accelerate.utils import set_seed
+    from transformers import get_cosine_schedule_with_warmup
+
+    max_steps = max_steps or config.max_steps
+    accelerator = make_accelerator(config, output_dir)
+    set_seed(config.seed)  # the same initial weights on every process
+    if model is None:
+        model = build_model(config.model, seed=config.seed)
+    model.train()
+    model_config = base_model(model).config
+    encoder = CodecEncoder(base_model(model)).to(accelerator.device)
+
+    stream = TrainingStream(config.data.sources, config.data, model_config, seed=config.seed)
+    loader = DataLoader(
+        stream.dataset(config.data.shuffle_buffer),
+        batch_size=config.batch_size,
+        collate_fn=stream.collate,
+        drop_last=True,
+        num_workers=config.num_workers,
+        generator=torch.Generator().manual_seed(config.seed),  # keeps iter() from drawing on the global RNG
+    )
+    eval_stream = eval_loader = None
+    if config.data.eval_sources:
+        eval_stream = TrainingStream(config.data.eval_sources, config.data, model_config, seed=config.seed + 1)
+        eval_loader = DataLoader(
+            eval_stream.dataset(),
+            batch_size=config.batch_size,
+            collate_fn=eval_stream.collate,
+            generator=torch.Generator().manual_seed(config.seed),
+        )
+
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        parameters, lr=config.learning_rate, betas=tuple(config.adam_betas), weight_decay=config.weight_decay
+    )
+    scheduler = get_cosine_schedule_with_warmup(optimizer, min(config.warmup_steps, max_steps), max_steps)
+    model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
+    if eval_loader is not None:
+        eval_loader = accelerator.prepare(eval_loader)
+
+    checkpoints = CheckpointFolder(os.path.join(output_dir, "checkpoints"), config.save_total_limit)
+    progress = TrainingProgress()
+    if accelerator.is_main_process:
+        checkpoints.remove_partial()
+    if resume:
+        path = checkpoints.resolve(resume)
+        accelerator.load_state(path)
+        progress = TrainingProgress.load(path, accelerator.process_index)
+    accelerator.init_trackers(
+        config.project_name,
+        config={"learning_rate": config.learning_rate, "batch_size": config.batch_size, "max_steps": max_steps},
+    )
+
+    ids_file = None
+    if config.trace_ranks:
+        ids_file = open(os.path.join(output_dir, f"trace-rank{accelerator.process_index}-ids.txt"), "a")
+    bar = tqdm(
+        total=max_steps,
+        initial=progress.step,
+        desc="training",
+        disable=not (show_progress and accelerator.is_local_main_process),
+    )
+    losses: list[float] = []
+    tokens_per_example = model_config.num_stereo_codebooks * model_config.window_frames
+    examples_seen, started = 0, time.perf_counter()
+    while progress.step < max_steps:
+        stream.set_epoch(progress.epoch)
+        loader.set_epoch(progress.epoch)
+        batches = (
+            accelerator.skip_first_batches(loader, progress.batches_in_epoch) if progress.batches_in_epoch else loader
+        )
+        for batch in batches:
+            progress.batches_in_epoch += 1
+            if ids_file is not None:
+                ids_file.write("".join(f"{progress.epoch}\t{i}\n" for i in batch["ids"]))
+            with accelerator.accumulate(model):
+                mono, stereo = batch_codes(batch, encoder)
+                output = model(
+                    mono_codes=mono, stereo_codes=stereo, style_ids=batch["style_ids"], width_db=batch["width_db"]
+                )
+                accelerator.backward(output.loss)
+                if accelerator.sync_gradients and config.max_grad_norm:
+                    accelerator.clip_grad_norm_(parameters, config.max_grad_norm)
+                optimizer.step()
+                if accelerator.sync_gradients:
+                    scheduler.step()
+                optimizer.zero_grad()
+            examples_seen += len(batch["ids"])
+            if not accelerator.sync_gradients:
+                continue
+            progress.step += 1
+            loss = accelerator.reduce(output.loss.detach(), reduction="mean").item()
+            losses.append(loss)
+            elapsed = time.perf_counter() - started
+            rate = examples_seen * accelerator.num_processes / max(elapsed, 1e-9)
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.3f}", examples_per_s=f"{rate:.1f}")
+            if progress.step % config.log_every == 0 or progress.step == max_steps:
+                logs = {"train/loss": loss, "train/learning_rate": scheduler.get_last_lr()[0]}
+                logs.update({"train/examples_per_second": rate, "train/tokens_per_second": rate * tokens_per_example})
+                logs.update({f"data/skipped_{reason}": count for reason, count in stream.skipped.items()})
+                accelerator.log(logs, step=progress.step)
+            if eval_loader is not None and (progress.step % config.eval_every == 0 or progress.step == max_steps):
+                metrics = evaluate(model, eval_loader, encoder, accelerator, config.eval_batches, extra_metrics)
+                accelerator.log(metrics, step=progress.step)
+            if progress.step % config.save_every == 0:
+                save_checkpoint(accelerator, checkpoints, progress)
+            if progress.step >= max_steps:
+                break
+        else:
+            progress.epoch, progress.batches_in_epoch = progress.epoch + 1, 0
+    bar.close()
+    if ids_file is not None:
+        ids_file.close()
+    elapsed = time.perf_counter() - started
+    examples_per_second = examples_seen * accelerator.num_processes / max(elapsed, 1e-9)
+
+    accelerator.wait_for_everyone()
+    unwrapped = accelerator.unwrap_model(model)
+    if config.trace_ranks:
+        with open(os.path.join(output_dir, f"trace-rank{accelerator.process_index}-weights.txt"), "w") as file:
+            file.write(weights_digest(unwrapped) + "\n")
+    if save_model and accelerator.is_main_process:
+        save_final_model(unwrapped, output_dir, config)
+    accelerator.end_training()
+    return TrainingResult(
+        unwrapped,
+        accelerator,
+        progress.step,
+        losses,
+        stream.skipped,
+        examples_per_second,
+        examples_per_second * tokens_per_example,
+    )
+
+
+def weights_digest(model: torch.nn.Module) -> str:
+    """A SHA-256 of every parameter's bytes: equal digests mean equal weights."""
+    digest = hashlib.sha256()
+    for name, parameter in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(parameter.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def save_checkpoint(accelerator, checkpoints: CheckpointFolder, progress: TrainingProgress) -> str:
+    """Write the state into a temporary folder, then rename it to `step-N` (so a kill never leaves half a one)."""
+    temporary = checkpoints.temporary_path(progress.step)
+    accelerator.save_state(temporary)
+    progress.save(temporary, accelerator.process_index)
+    accelerator.wait_for_everyone()
+    path = checkpoints.path(progress.step)
+    if accelerator.is_main_process:
+        path = checkpoints.commit(progress.step)
+    accelerator.wait_for_everyone()
+    return path
+
+
+def save_final_model(model, output_dir: str, config: TrainingConfig) -> None:
+    """`save_pretrained` into the output folder and, when the config asks, push to the Hub."""
+    model.save_pretrained(output_dir)
+    if config.push_to_hub:
+        hub_datasets = [source.path for source in config.data.sources if source.kind == "hub"]
+        model.push_to_hub(config.hub_model_id, codec=config.model.codec, training_data=hub_datasets)
+
+
+__all__ = ["train", "evaluate", "make_accelerator", "save_checkpoint", "TrainingResult", "report_to"]
