@@ -121,7 +121,7 @@ def test_a_model_system_is_upmixed_and_scored_best_of_n(references, tmp_path):
     model = str(tmp_path / "tiny")
     out = tmp_path / "out"
     arguments = ["eval", "--refs", str(references), "--systems", "dsp:dual", model, "--output-dir", str(out)]
-    assert main([*arguments, "--num-variants", "2", "--seed", "0"]) == 0
+    assert main([*arguments, "--num-variants", "2", "--seed", "0", "--max-seconds", "0.4"]) == 0
     rows = {row["system"]: row for row in json.loads((out / "results.json").read_text())["systems"]}
     assert set(rows) == {"dsp:dual", model}
     # mid-side rendering keeps the fold-down; the random model adds a side, so it is wider than dual mono
