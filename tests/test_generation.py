@@ -70,3 +70,13 @@ def test_bad_generation_arguments_are_refused(model, mono):
         model.generate(mono, style="baroque")
     with pytest.raises(ValueError, match="prefix_codes"):
         model.generate(mono, prefix_codes=torch.zeros(3, 2, 4, dtype=torch.long))
+
+
+def test_sampling_follows_the_distribution():
+    from mono2stereo.modeling.generation import sample_tokens
+
+    probabilities = torch.tensor([0.1, 0.6, 0.3])
+    logits = probabilities.log().expand(20000, 3)
+    tokens = sample_tokens(logits, 1.0, 0, 0.0, torch.Generator().manual_seed(0))
+    counts = torch.bincount(tokens, minlength=3).float() / tokens.numel()
+    assert torch.allclose(counts, probabilities, atol=0.015)

@@ -35,8 +35,11 @@ def sample_tokens(
     if temperature <= 0:
         return logits.argmax(-1)
     logits = filter_logits(logits.float() / temperature, top_k, top_p)
-    probabilities = logits.softmax(-1).reshape(-1, logits.shape[-1])
-    return torch.multinomial(probabilities, 1, generator=generator).view(logits.shape[:-1])
+    # Inverse-CDF sampling: exact, and much faster on CPU than torch.multinomial for many small rows.
+    cumulative = logits.softmax(-1).reshape(-1, logits.shape[-1]).cumsum(-1)
+    uniform = torch.rand(cumulative.shape[0], 1, generator=generator, device=logits.device) * cumulative[:, -1:]
+    tokens = torch.searchsorted(cumulative, uniform, right=True).clamp_(max=logits.shape[-1] - 1)
+    return tokens.view(logits.shape[:-1])
 
 
 def style_ids_for(model, style: str | int | Sequence | torch.Tensor | None, batch: int) -> torch.Tensor | None:
@@ -136,7 +139,8 @@ def generate_stereo_codes(
         elif cache.length == 0:
             logits = model.decode_step(inputs_up_to(position), mono_states[:, : position + 1], condition, cache)
         else:
-            step_input = inputs_up_to(position)[..., position : position + 1]
+            step_input = tokens[..., position - 1 : position]  # the input at t is the token at t - 1
+            step_input = torch.cat([step_input, step_input]) if guided else step_input
             logits = model.decode_step(step_input, mono_states[:, position : position + 1], condition, cache)
         logits = logits[:, :, -1]  # (rows, C, vocabulary)
         if guided:
