@@ -68,7 +68,7 @@ class DataConfig:
 class ModelSource:
     """Where the model comes from: a JSON config (new model) or a pretrained folder / Hub id."""
 
-    config: str | None = None  # path to a Mono2StereoConfig JSON (relative paths: to the YAML file)
+    config: str | None = None  # path to a Mono2StereoConfig JSON (relative paths: to the current directory)
     from_pretrained: str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
     codec: str | None = None  # pretrained EncodecModel folder or Hub id, e.g. facebook/encodec_32khz
