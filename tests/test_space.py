@@ -1,5 +1,6 @@
 """The Space: its stereo-field pictures, its API through gradio_client, and its page in a real browser."""
 
+import importlib.util
 import io
 import os
 import socket
@@ -90,6 +91,44 @@ def test_figures_have_one_panel_per_signal():
     field = stereo_field_figure({name: spatial_cues(audio, rate) for name, audio in signals.items()}, "field")
     rows = [axes.get_ylabel().splitlines()[0] for axes in field.axes if axes.get_ylabel().endswith("(Hz)")]
     assert rows == ["input", "output"]
+
+
+# The app in this process: model resolution and the Space's front matter
+
+
+def load_app():
+    pytest.importorskip("gradio")
+    spec = importlib.util.spec_from_file_location("space_app", APP)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_without_a_default_model_the_space_runs_dsp_sources_and_hides_the_ai_controls(monkeypatch):
+    import mono2stereo.inference.pipeline as pipeline_module
+
+    def no_default_model():
+        raise ValueError("no default model is installed yet")
+
+    monkeypatch.setattr(pipeline_module, "default_model_path", no_default_model)
+    app = load_app()
+    pipeline, note = app.resolve_pipeline(None)
+    assert app.model_name(pipeline) == "dsp:sources"
+    assert "dsp:sources" in note
+    demo = app.build_demo(pipeline, note=note)
+    labels = {block.label: block for block in demo.blocks.values() if getattr(block, "label", None)}
+    assert labels["Width"].visible is True
+    assert labels["Style"].visible is False and labels["Render"].visible is False
+
+
+def test_space_front_matter_names_the_default_model_once_there_is_one():
+    yaml = pytest.importorskip("yaml")
+    from mono2stereo.inference.default_model import DEFAULT_MODEL_ID
+
+    text = (ROOT / "space" / "README.md").read_text()
+    front_matter = yaml.safe_load(text.split("---")[1])
+    assert front_matter["sdk"] == "gradio" and front_matter["app_file"] == "app.py"
+    assert front_matter.get("models") == ([DEFAULT_MODEL_ID] if DEFAULT_MODEL_ID else None)
 
 
 # The app, served in a subprocess
@@ -191,7 +230,12 @@ def test_api_returns_stereo_of_the_same_length_with_variants_original_and_pictur
 def test_api_trims_long_input_with_a_notice(client, tmp_path):
     rate = 8000
     sf.write(tmp_path / "long.flac", tones(MAX_SECONDS + 1.0, rate), rate)
-    result, *_, summary = call_upmix(client, tmp_path / "long.flac", seed=0)
+    from gradio_client import handle_file
+
+    # positional, as in the Space README's example
+    result, *_, summary = client.predict(
+        handle_file(str(tmp_path / "long.flac")), "auto", 1.0, "mid-side", 0, 1, api_name="/upmix"
+    )
     stereo, _ = sf.read(result)
     assert stereo.shape == (int(MAX_SECONDS * rate), 2)
     assert f"first {MAX_SECONDS:g} s" in summary
