@@ -182,9 +182,12 @@ def test_top_level_upmix_accepts_a_saved_folder(tmp_path):
     assert stereo.shape == (800, 2) and rate == 8000
 
 
-def test_no_model_says_which_model_to_pass():
-    with pytest.raises(ValueError, match="no default model is installed yet; pass --model"):
-        mono2stereo.upmix(noise(100), 8000)
+def test_no_model_means_the_default_model(tmp_path, monkeypatch):
+    tiny_model(seed=2).save_pretrained(tmp_path / "default")
+    monkeypatch.setenv("MONO2STEREO_DEFAULT_MODEL", str(tmp_path / "default"))
+    stereo, rate = mono2stereo.upmix(noise(800), 8000, seed=0)
+    expected, _ = mono2stereo.upmix(noise(800), 8000, model=str(tmp_path / "default"), seed=0)
+    assert rate == 8000 and np.array_equal(stereo, expected)
 
 
 def test_missing_model_folder_is_named(tmp_path):

@@ -157,14 +157,28 @@ def test_one_bad_file_in_a_batch_does_not_stop_the_others(tmp_path, model_path, 
         (["--width", "-1"], "width=-1.0 must be a number >= 0"),
         (["--style", "disco"], "unknown style 'disco'"),
         (["--window", "5"], "the model's window"),
-        ([], "no default model is installed yet; pass --model PATH_OR_HUB_ID"),
     ],
 )
 def test_bad_options_fail_before_any_work(tmp_path, model_path, capsys, options, message):
     write_noise(tmp_path / "in.wav")
-    model = [] if not options else ["--model", model_path]
-    code, _, err = run(capsys, "upmix", tmp_path / "in.wav", "-o", tmp_path / "out.wav", *model, *options)
+    code, _, err = run(
+        capsys, "upmix", tmp_path / "in.wav", "-o", tmp_path / "out.wav", "--model", model_path, *options
+    )
     assert code == 1 and message in err and "Traceback" not in err
+    assert not (tmp_path / "out.wav").exists()
+
+
+def test_without_a_default_model_installed_the_error_says_which_model_to_pass(tmp_path, capsys, monkeypatch):
+    from huggingface_hub import constants
+
+    from mono2stereo.inference import default_model
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(default_model, "SHIPPED_MODEL_DIR", tmp_path / "not-installed")
+    monkeypatch.delenv("MONO2STEREO_DEFAULT_MODEL", raising=False)
+    write_noise(tmp_path / "in.wav")
+    code, _, err = run(capsys, "upmix", tmp_path / "in.wav", "-o", tmp_path / "out.wav")
+    assert code == 1 and "pass --model PATH_OR_HUB_ID" in err and "Traceback" not in err
     assert not (tmp_path / "out.wav").exists()
 
 
