@@ -17,6 +17,7 @@ def build_model_card(
     training_data: str | Sequence[str] | None = None,
     metrics: Mapping[str, float] | None = None,
     training_command: str | None = None,
+    data_description: str | None = None,
 ) -> ModelCard:
     """A model card with the Hub metadata, the codec, data, metrics, intended use and limitations."""
     config = model.config
@@ -32,7 +33,8 @@ def build_model_card(
     codec_line = f"`{codec}`" if codec else "a custom EnCodec"
     metric_rows = "\n".join(f"| {name} | {value:.4g} |" for name, value in (metrics or {}).items())
     metrics_text = f"| metric | value |\n|---|---|\n{metric_rows}" if metric_rows else "Not evaluated yet."
-    data_text = ", ".join(f"`{d}`" for d in datasets) if datasets else "Not recorded."
+    data_text = ", ".join(f"`{d}`" for d in datasets)
+    data_text = " ".join(part for part in (data_description, data_text) if part) or "Not recorded."
     command_text = f"\n\nTrained with:\n\n```bash\n{training_command}\n```" if training_command else ""
     body = f"""
 # mono2stereo upmixer

@@ -1,0 +1,74 @@
+"""Release a trained run as a model folder with its model card: weights, config and how they were made.
+
+    python -m mono2stereo.training.release runs/default-24k mono2stereo/default_model \
+        --metrics outputs/eval-default/results.json --system runs/default-24k
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..modeling import Mono2StereoModel
+from ..modeling.hub import build_model_card
+
+# How the default model was made: the codec first, then the upmixer on its tokens.
+DEFAULT_MODEL_RECIPE = """\
+python -m mono2stereo.training.codec --config configs/codec/small-24k.yaml --output-dir outputs/codec
+mono2stereo train --config configs/train/default-24k.yaml --output-dir runs/default-24k
+python -m mono2stereo.training.release runs/default-24k mono2stereo/default_model \\
+    --metrics outputs/eval-default/results.json --system runs/default-24k"""
+DEFAULT_MODEL_DATA = (
+    "Synthetic stereo mixes made by mono2stereo.training.synthetic (drums, bass, chords, lead and pads placed in "
+    "the modern, vintage, wide and narrow mixing styles) for the upmixer; General-MIDI pieces rendered with "
+    "FluidSynth and the TimGM6mb soundfont, and synthesised clips, for the codec"
+)
+
+
+def evaluation_metrics(results_json: str | Path, system: str) -> dict[str, float]:
+    """The mean scores of one system from a `mono2stereo eval` results.json."""
+    rows = json.loads(Path(results_json).read_text())["systems"]
+    for row in rows:
+        if row["system"] == system:
+            return {key: value for key, value in row.items() if isinstance(value, float)}
+    raise ValueError(f"system {system!r} is not in {results_json}; it has {', '.join(r['system'] for r in rows)}")
+
+
+def release_model(
+    run_dir: str | Path,
+    output_dir: str | Path,
+    metrics: dict[str, float] | None = None,
+    recipe: str = DEFAULT_MODEL_RECIPE,
+    training_data: str = DEFAULT_MODEL_DATA,
+) -> Path:
+    """Save the model of `run_dir` into `output_dir` (safetensors) with a model card; returns the folder."""
+    model = Mono2StereoModel.from_pretrained(run_dir)
+    output_dir = Path(output_dir)
+    model.save_pretrained(output_dir)
+    card = build_model_card(
+        model,
+        codec="small 24 kHz EnCodec trained by mono2stereo",
+        metrics=metrics,
+        training_command=recipe,
+        data_description=f"{training_data}.",
+    )
+    card.save(output_dir / "README.md")
+    return output_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line of `python -m mono2stereo.training.release`."""
+    parser = argparse.ArgumentParser(description="Release a trained run as a model folder with its model card.")
+    parser.add_argument("run_dir", help="a folder written by `mono2stereo train`")
+    parser.add_argument("output_dir", help="where the released model goes")
+    parser.add_argument("--metrics", help="a results.json from `mono2stereo eval` to quote in the card")
+    parser.add_argument("--system", help="the system name of this model in that results.json")
+    args = parser.parse_args(argv)
+    metrics = evaluation_metrics(args.metrics, args.system or args.run_dir) if args.metrics else None
+    release_model(args.run_dir, args.output_dir, metrics)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

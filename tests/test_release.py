@@ -1,0 +1,29 @@
+import json
+
+import pytest
+import torch
+
+from mono2stereo.modeling import Mono2StereoModel, tiny_model
+from mono2stereo.training.release import evaluation_metrics, main
+
+
+def test_a_run_is_released_with_a_card_that_quotes_its_metrics_and_recipe(tmp_path):
+    model = tiny_model(seed=4)
+    model.save_pretrained(tmp_path / "run")
+    results = {"systems": [{"system": "dsp:dual", "width_db": -60.0}, {"system": "run", "ild_distance_db": 1.234}]}
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    out = tmp_path / "released"
+    assert main([str(tmp_path / "run"), str(out), "--metrics", str(tmp_path / "results.json"), "--system", "run"]) == 0
+    released = Mono2StereoModel.from_pretrained(out).eval()
+    mono = torch.randint(0, 32, (1, 2, 8))
+    assert torch.equal(released.generate(mono, seed=0), model.generate(mono, seed=0))
+    card = (out / "README.md").read_text()
+    assert "ild_distance_db | 1.234" in card
+    assert "mono2stereo train --config configs/train/default-24k.yaml" in card
+    assert "Synthetic stereo mixes" in card
+
+
+def test_a_system_missing_from_the_results_is_named(tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps({"systems": [{"system": "dsp:dual"}]}))
+    with pytest.raises(ValueError, match="'mine' is not in"):
+        evaluation_metrics(tmp_path / "results.json", "mine")
