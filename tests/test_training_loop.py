@@ -59,7 +59,7 @@ def test_tiny_model_lowers_its_loss(tmp_path):
     result = train(config, str(tmp_path), show_progress=False)
     first, last = sum(result.losses[:5]) / 5, sum(result.losses[-5:]) / 5
     assert result.step == 30
-    assert last < first - 0.2, result.losses
+    assert last < 0.75 * first, result.losses
     assert os.path.isfile(tmp_path / "model.safetensors")
 
 

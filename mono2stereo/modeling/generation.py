@@ -118,6 +118,7 @@ def generate_stereo_codes(
 
     condition = model.condition(style_ids, width_db)
     mono_states = model.aligned_mono_states(model.encode_condition(mono, condition), length)
+    copy_tokens = model.mono_copy_tokens(mono)
     rows = mono.shape[0]
     cache = None
     if use_cache:
@@ -135,13 +136,20 @@ def generate_stereo_codes(
     position = start
     while position < length:
         if cache is None:
-            logits = model.decode_step(inputs_up_to(position), mono_states[:, : position + 1], condition)
+            known = slice(0, position + 1)
+            logits = model.decode_step(
+                inputs_up_to(position), mono_states[:, known], condition, copy_tokens[..., known]
+            )
         elif cache.length == 0:
-            logits = model.decode_step(inputs_up_to(position), mono_states[:, : position + 1], condition, cache)
+            known = slice(0, position + 1)
+            logits = model.decode_step(
+                inputs_up_to(position), mono_states[:, known], condition, copy_tokens[..., known], cache
+            )
         else:
             step_input = tokens[..., position - 1 : position]  # the input at t is the token at t - 1
             step_input = torch.cat([step_input, step_input]) if guided else step_input
-            logits = model.decode_step(step_input, mono_states[:, position : position + 1], condition, cache)
+            step = slice(position, position + 1)
+            logits = model.decode_step(step_input, mono_states[:, step], condition, copy_tokens[..., step], cache)
         logits = logits[:, :, -1]  # (rows, C, vocabulary)
         if guided:
             conditional, unconditional = logits.float().chunk(2)

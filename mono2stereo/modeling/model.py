@@ -22,6 +22,8 @@ from .configuration import Mono2StereoConfig
 from .delay_pattern import apply_delay_pattern, delayed_length, stereo_delays, valid_delay_mask
 from .layers import KVCache, TransformerStack, sinusoidal_positions
 
+COPY_BIAS_INIT = 5.0  # e^5 ~ 150: the mono's token starts far above any other of ~1000 near-equal logits
+
 
 def stereo_width_db(audio: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     """Width control value of stereo audio `(..., 2, samples)`: side-to-mid energy ratio in dB, `(...)`."""
@@ -65,8 +67,12 @@ class Mono2StereoPreTrainedModel(PreTrainedModel):
         elif isinstance(module, nn.LayerNorm):
             init.ones_(module.weight)
             init.zeros_(module.bias)
+        elif isinstance(module, nn.Conv1d):
+            init.normal_(module.weight, mean=0.0, std=std)
+            init.zeros_(module.bias)
         elif isinstance(module, Mono2StereoModel):
             init.normal_(module.width_unconditional, mean=0.0, std=std)
+            init.constant_(module.copy_bias, COPY_BIAS_INIT)
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *args, **kwargs):
@@ -104,7 +110,10 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         self.width_projection = nn.Sequential(nn.Linear(1, hidden), nn.GELU(), nn.Linear(hidden, hidden))
         self.width_unconditional = nn.Parameter(torch.zeros(hidden))
         self.mono_encoder = TransformerStack(config, config.num_encoder_layers, causal=False)
-        self.mono_projection = nn.Linear(hidden, hidden)
+        # Pair k at position t predicts frame t - k: the projection sees the mono frames t - K + 1 .. t.
+        self.mono_projection = nn.Conv1d(hidden, hidden, kernel_size=config.num_codebooks)
+        # The copy prior: a bonus on the logit of the mono's own token (a centred source codes alike in L, R, M).
+        self.copy_bias = nn.Parameter(torch.zeros(config.num_stereo_codebooks))
         self.decoder = TransformerStack(config, config.num_decoder_layers, causal=True)
         self.heads = nn.ModuleList(
             nn.Linear(hidden, config.codebook_size, bias=False) for _ in range(config.num_stereo_codebooks)
@@ -164,7 +173,7 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         hidden = sum(embedding(mono_codes[:, k]) for k, embedding in enumerate(self.mono_embeddings))
         positions = torch.arange(mono_codes.shape[-1], device=mono_codes.device)
         hidden = hidden + sinusoidal_positions(positions, hidden.shape[-1]).to(hidden.dtype) + condition[:, None]
-        states = self.mono_projection(self.mono_encoder(hidden, key_padding_mask=frames_mask))
+        states = self.mono_encoder(hidden, key_padding_mask=frames_mask)
         if frames_mask is not None:
             states = states * frames_mask[..., None].to(states.dtype)
         return states
@@ -174,23 +183,37 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         input_tokens: torch.Tensor,
         mono_states: torch.Tensor,
         condition: torch.Tensor,
+        copy_tokens: torch.Tensor,
         cache: KVCache | None = None,
     ) -> torch.Tensor:
         """Logits `(batch, stereo_codebooks, length, codebook_size)` for delayed inputs `(batch, C, length)`.
 
-        `mono_states` covers the same positions as `input_tokens` (zeros past the last mono frame); with a
-        cache, the positions follow the ones already cached.
+        `mono_states` (from `aligned_mono_states`) and `copy_tokens` (from `mono_copy_tokens`) cover the same
+        positions as `input_tokens`; with a cache, the positions follow the ones already cached.
         """
         offset = cache.length if cache is not None else 0
         hidden = sum(embedding(input_tokens[:, c]) for c, embedding in enumerate(self.stereo_embeddings))
         positions = torch.arange(offset, offset + input_tokens.shape[-1], device=input_tokens.device)
         hidden = hidden + sinusoidal_positions(positions, hidden.shape[-1]).to(hidden.dtype)
         hidden = self.decoder(hidden + mono_states + condition[:, None], cache=cache)
-        return torch.stack([head(hidden) for head in self.heads], dim=1)
+        logits = torch.stack([head(hidden) for head in self.heads], dim=1)
+        vocabulary = logits.shape[-1]
+        has_copy = (copy_tokens < vocabulary).to(logits.dtype)  # the special token has nothing to copy
+        bonus = (self.copy_bias[None, :, None] * has_copy)[..., None]
+        return logits.scatter_add(-1, copy_tokens.clamp(max=vocabulary - 1)[..., None], bonus)
 
     def aligned_mono_states(self, mono_states: torch.Tensor, length: int) -> torch.Tensor:
-        """Pad the mono states with zeros to `length` delayed positions (position t gets mono frame t)."""
-        return F.pad(mono_states, (0, 0, 0, length - mono_states.shape[1]))
+        """Mono states for `length` delayed positions: position t sees mono frames t - K + 1 .. t (zeros past the
+        last frame), the frames its codebook pairs are predicting."""
+        padded = F.pad(mono_states, (0, 0, 0, length - mono_states.shape[1])).transpose(1, 2)
+        causal = F.pad(padded, (self.config.num_codebooks - 1, 0))
+        return self.mono_projection(causal).transpose(1, 2)
+
+    def mono_copy_tokens(self, mono_codes: torch.Tensor) -> torch.Tensor:
+        """The mono's codes in the stereo delayed layout `(batch, 2K, frames + max_delay)`: kL and kR both get
+        mono codebook k, so each stereo position knows the mono token of its own frame and level."""
+        paired = mono_codes.repeat_interleave(2, dim=1)
+        return apply_delay_pattern(paired, self.delays, self.config.special_token_id)
 
     def conditioning_inputs(
         self,
@@ -248,7 +271,8 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         targets = apply_delay_pattern(stereo_codes, self.delays, special)
         length = delayed_length(num_frames, self.delays)
         inputs = F.pad(targets[..., :-1], (1, 0), value=special)
-        logits = self.decode_step(inputs, self.aligned_mono_states(mono_states, length), condition)
+        mono_states = self.aligned_mono_states(mono_states, length)
+        logits = self.decode_step(inputs, mono_states, condition, self.mono_copy_tokens(mono_codes))
 
         valid = valid_delay_mask(self.delays, frame_counts, length)
         masked_targets = targets.masked_fill(~valid, -100)
