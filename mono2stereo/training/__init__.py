@@ -1,0 +1,1 @@
+"""Training: data, preprocessing, the accelerate loop, fine-tuning and the codec."""
