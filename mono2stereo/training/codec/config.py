@@ -41,7 +41,7 @@ class OptimisationSettings:
     seed: int = 0
     crop_seconds: float = 1.0
     batch_size: int = 8
-    max_steps: int = 3000
+    max_steps: int = 2400
     learning_rate: float = 5e-4
     betas: list[float] = field(default_factory=lambda: [0.8, 0.99])
     weight_decay: float = 0.0

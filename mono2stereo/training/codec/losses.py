@@ -58,7 +58,11 @@ class LogMelSpectrogram(nn.Module):
 
 
 class CodecReconstructionLoss(nn.Module):
-    """The weighted sum of waveform L1, multi-resolution STFT and log-mel L1, with each term reported."""
+    """The weighted sum of relative waveform L1, multi-resolution STFT and log-mel L1, with each term reported.
+
+    The waveform L1 is divided by each target's mean absolute value, so quiet and loud crops weigh the same and the
+    term is near 1 while the waveform is not matched at all (magnitude losses alone leave the phase free).
+    """
 
     def __init__(
         self,
@@ -76,7 +80,7 @@ class CodecReconstructionLoss(nn.Module):
     def forward(self, estimate: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Total loss and its terms for audio `(batch, samples)`."""
         terms = {
-            "waveform_l1": (estimate - target).abs().mean(),
+            "waveform_l1": ((estimate - target).abs().mean(-1) / target.abs().mean(-1).clamp(min=1e-6)).mean(),
             "stft": self.stft(estimate, target),
             "mel": (self.log_mel(estimate) - self.log_mel(target)).abs().mean(),
         }

@@ -100,9 +100,9 @@ class CodecTrainer:
             for cb in self.quantizer.codebooks
         ]
         return {
-            "loss": float(total),
+            "loss": float(total.detach()),
             **terms,
-            "commitment": float(commitment),
+            "commitment": float(commitment.detach()),
             "grad_norm": float(grad_norm),
             "learning_rate": self.scheduler.get_last_lr()[0],
             "dead_code_fraction": sum(dead) / len(dead),
