@@ -11,14 +11,16 @@ from .losses import LogMelSpectrogram
 
 @torch.no_grad()
 def codec_round_trip(codec: EncodecModel, audio: np.ndarray, bandwidth: float | None = None) -> np.ndarray:
-    """Encode and decode mono float32 `(samples,)` at the codec's rate; returns the same length."""
+    """Encode and decode mono float32 `(samples,)` at the codec's rate; returns the same length (zero-padded when
+    the decoder's output falls a sample short, as it can for lengths that are not whole frames)."""
     if audio.ndim != 1:
         raise ValueError(f"expected mono audio shaped (samples,), got {audio.shape}; code each channel separately")
     bandwidth = bandwidth if bandwidth is not None else float(max(codec.config.target_bandwidths))
     values = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None, None]
     encoded = codec.encode(values, bandwidth=bandwidth, return_dict=True)
     decoded = codec.decode(encoded.audio_codes, encoded.audio_scales, return_dict=True).audio_values
-    return decoded[0, 0, : audio.shape[0]].numpy()
+    decoded = decoded[0, 0, : audio.shape[0]].numpy()
+    return np.pad(decoded, (0, audio.shape[0] - decoded.shape[0]))
 
 
 @torch.no_grad()
