@@ -1,4 +1,4 @@
-"""Training: stereo data sources, synthetic mixes, preprocessing, the accelerate loop and style fine-tuning.
+"""Training: stereo data sources, synthetic mixes, preprocessing, the accelerate loop, style fine-tuning and the codec.
 
 Needs the `train` extra (`pip install mono2stereo[train]`): accelerate, datasets, peft, pyyaml, tensorboard.
 """
