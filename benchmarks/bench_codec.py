@@ -23,21 +23,20 @@ import soxr
 import torch
 from transformers import EncodecModel
 
-from mono2stereo.evaluation.metrics import scale_invariant_sdr_db
+from mono2stereo.evaluation.metrics import SI_SDR_FLOOR_DB, scale_invariant_sdr_db
 from mono2stereo.modeling.codec import randomize_codebooks
 from mono2stereo.training.codec import CodecTrainingConfig, codec_round_trip, log_mel_distance
 
 REPO = Path(__file__).resolve().parents[1]
 AUDIO_SUFFIXES = (".flac", ".wav", ".ogg")
 LOWPASS_RATE = 8000
-SILENT_FLOOR_DB = -60.0
 
 
 def si_sdr(estimate: np.ndarray, target: np.ndarray) -> float:
     """SI-SDR in dB; a silent estimate (e.g. a side lost because L and R got the same codes) scores -60 dB."""
     if np.sum(np.square(estimate, dtype=np.float64)) <= 1e-12 * np.sum(np.square(target, dtype=np.float64)):
-        return SILENT_FLOOR_DB
-    return max(scale_invariant_sdr_db(estimate, target), SILENT_FLOOR_DB)
+        return SI_SDR_FLOOR_DB
+    return max(scale_invariant_sdr_db(estimate, target), SI_SDR_FLOOR_DB)
 
 
 def lowpass_round_trip(audio: np.ndarray, sampling_rate: int) -> np.ndarray:

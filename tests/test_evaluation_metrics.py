@@ -141,3 +141,11 @@ def test_evaluation_width_is_the_models_width_control():
     stereo = np.stack([noise(seed=3), 0.3 * noise(seed=3) + 0.2 * noise(seed=4)], axis=1)
     expected = float(model_width_db(torch.from_numpy(stereo.T.copy()).double()))
     assert stereo_width_db(stereo) == pytest.approx(expected, abs=1e-3)  # the model adds a 1e-8 regulariser
+
+
+def test_si_sdr_of_a_silent_estimate_is_the_floor_not_the_ceiling():
+    from mono2stereo.evaluation.metrics import SI_SDR_FLOOR_DB
+
+    target = noise(seed=5)
+    assert scale_invariant_sdr_db(np.zeros_like(target), target) == SI_SDR_FLOOR_DB
+    assert scale_invariant_sdr_db(target, target) >= 90.0

@@ -20,6 +20,7 @@ SILENCE_BELOW_PEAK_DB = 60.0  # tiles this far below the loudest tile of the tra
 LEVEL_DIFFERENCE_LIMIT_DB = 40.0
 WIDTH_FLOOR_DB = -60.0  # width of dual mono (no side at all) is reported as this floor
 SI_SDR_CEILING_DB = 100.0  # a fold-down exact to float precision is reported as this ceiling
+SI_SDR_FLOOR_DB = -60.0  # a silent estimate, or one with nothing of the target in it, is reported as this floor
 
 LOWER_IS_BETTER = (
     "ild_distance_db",
@@ -168,10 +169,13 @@ def scale_invariant_sdr_db(estimate: np.ndarray, target: np.ndarray) -> float:
     if target_energy <= 0:
         raise ValueError("SI-SDR needs a non-silent target")
     projection = (np.dot(estimate, target) / target_energy) * target
+    signal_energy = np.sum(projection**2)
     distortion_energy = np.sum((estimate - projection) ** 2)
+    if signal_energy <= 0:
+        return SI_SDR_FLOOR_DB
     if distortion_energy <= 0:
         return SI_SDR_CEILING_DB
-    return float(min(10.0 * np.log10(np.sum(projection**2) / distortion_energy), SI_SDR_CEILING_DB))
+    return float(np.clip(10.0 * np.log10(signal_energy / distortion_energy), SI_SDR_FLOOR_DB, SI_SDR_CEILING_DB))
 
 
 def log_spectral_distance_db(estimate: np.ndarray, target: np.ndarray, sampling_rate: int) -> float:
