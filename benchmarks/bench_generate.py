@@ -87,7 +87,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['config']} | {r['parameters_m']:.1f} | {r['batch']} | {r['seconds']:g} | "
+            f"| {r['config']} | {r['parameters_m']:.3g} | {r['batch']} | {r['seconds']:g} | "
             f"{'yes' if r['kv_cache'] else 'no'} | {r['wall_s']:.2f} | {r['frames_per_s']:.0f} | "
             f"{r['realtime_factor']:.2f} | {r['peak_rss_mb']:.0f} |"
         )
