@@ -18,6 +18,8 @@ def build_model_card(
     metrics: Mapping[str, float] | None = None,
     training_command: str | None = None,
     data_description: str | None = None,
+    evaluation_note: str | None = None,
+    extra_limitations: Sequence[str] = (),
 ) -> ModelCard:
     """A model card with the Hub metadata, the codec, data, metrics, intended use and limitations."""
     config = model.config
@@ -33,6 +35,9 @@ def build_model_card(
     codec_line = f"`{codec}`" if codec else "a custom EnCodec"
     metric_rows = "\n".join(f"| {name} | {value:.4g} |" for name, value in (metrics or {}).items())
     metrics_text = f"| metric | value |\n|---|---|\n{metric_rows}" if metric_rows else "Not evaluated yet."
+    if evaluation_note:
+        metrics_text = f"{evaluation_note}\n\n{metrics_text}"
+    limitation_lines = "".join(f"\n- {line}" for line in extra_limitations)
     data_text = ", ".join(f"`{d}`" for d in datasets)
     data_text = " ".join(part for part in (data_description, data_text) if part) or "Not recorded."
     command_text = f"\n\nTrained with:\n\n```bash\n{training_command}\n```" if training_command else ""
@@ -82,7 +87,7 @@ stereo records folded to mono, in a chosen style and width.
 - Quality is bounded by the codec; the default mid-side rendering keeps the input untouched in the mid, so codec
   artefacts only reach the side signal.
 - Trained on the data above only; music far from it may get a narrow or unstable image.
-- Not meant for speech or for restoring damaged recordings.
+- Not meant for speech or for restoring damaged recordings.{limitation_lines}
 """
     return ModelCard(f"---\n{data.to_yaml()}\n---\n{body}")
 
