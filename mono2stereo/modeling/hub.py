@@ -63,6 +63,7 @@ the side.
 
 ```python
 import mono2stereo
+
 stereo, rate = mono2stereo.upmix(audio, sampling_rate, model="path/or/hub-id", style="{config.styles[0]}")
 ```
 
