@@ -1,6 +1,6 @@
 """The mono2stereo Space: upmix a mono recording in the browser, listen A/B, and see the stereo field.
 
-python space/app.py                          # the package's default model (or dsp:sources until one ships)
+python space/app.py                          # the package's default model
 python space/app.py --model PATH_OR_HUB_ID   # or MONO2STEREO_MODEL=...; dsp:NAME for a DSP upmixer
 GRADIO_SERVER_NAME / GRADIO_SERVER_PORT choose where it listens; --max-seconds (MONO2STEREO_MAX_SECONDS) the
 longest input upmixed before it is trimmed.
