@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mono2stereo.inference.rendering import PEAK_CEILING, render
+from mono2stereo.inference.rendering import MAX_EQUALISATION_DB, PEAK_CEILING, render, render_mid_side
 
 
 def noise(shape, seed=0, scale=0.1):
@@ -40,7 +40,44 @@ def test_peaks_are_scaled_without_changing_the_mid_side_balance():
     loud, gain = render("mid-side", mono, generated, 8000)
     assert gain < 1.0 and np.abs(loud).max() <= PEAK_CEILING + 1e-6
     np.testing.assert_allclose(loud.mean(1), gain * mono, atol=1e-6)  # the fold-down is the input times the gain
-    np.testing.assert_allclose(loud[:, 0] - loud[:, 1], gain * (generated[:, 0] - generated[:, 1]), atol=1e-5)
+    unscaled = render_mid_side(mono, generated, 8000)
+    np.testing.assert_allclose(loud[:, 0] - loud[:, 1], gain * (unscaled[:, 0] - unscaled[:, 1]), atol=1e-5)
+
+
+def spectral_tilt(audio, db_at_nyquist, sampling_rate):
+    """`audio` through a zero-phase filter whose gain falls linearly in dB to `db_at_nyquist`."""
+    spectrum = np.fft.rfft(audio, axis=0)
+    frequencies = np.fft.rfftfreq(len(audio), 1 / sampling_rate)
+    gain = 10 ** (db_at_nyquist * frequencies / (sampling_rate / 2) / 20)
+    return np.fft.irfft(spectrum * gain[:, None], len(audio), axis=0)
+
+
+def side_error_db(estimate, reference):
+    side, true = (estimate[:, 0] - estimate[:, 1]) / 2, (reference[:, 0] - reference[:, 1]) / 2
+    return 10 * np.log10(np.sum((side - true) ** 2) / np.sum(true**2))
+
+
+def test_mid_side_equaliser_undoes_the_codec_colouring():
+    # The true stereo has the input as its mid; the "decoded" stereo is it 14 dB quieter and 20 dB duller at the
+    # top, as a small codec returns it. Equalising by the mid's loss gives back the true side; the plain side is
+    # far from it.
+    mono, true_side = noise(32000), noise(32000, seed=1, scale=0.05)
+    truth = np.stack([mono + true_side, mono - true_side], axis=1)
+    decoded = (0.2 * spectral_tilt(truth, -20.0, 16000)).astype(np.float32)
+    equalised = render_mid_side(mono, decoded, 16000)
+    plain = render_mid_side(mono, decoded, 16000, equalise=False)
+    np.testing.assert_allclose(equalised.mean(1), mono, atol=1e-6)
+    assert side_error_db(equalised, truth) < -20.0
+    assert side_error_db(plain, truth) > -3.0
+
+
+def test_mid_side_equaliser_boost_is_bounded():
+    mono = noise(16000)
+    generated = np.stack([noise(16000, seed=1, scale=1e-6), -noise(16000, seed=1, scale=1e-6)], axis=1)  # no mid
+    stereo = render_mid_side(mono, generated, 16000)
+    side = (stereo[:, 0] - stereo[:, 1]) / 2
+    boost_db = 20 * np.log10(np.std(side) / np.std(generated[:, 0]))
+    assert boost_db == pytest.approx(MAX_EQUALISATION_DB, abs=1.0)
 
 
 def test_parametric_reproduces_panning_and_decorrelation():

@@ -3,7 +3,9 @@
 Three modes, all at the input's rate and length, all giving dual mono at `width=0`:
 
 - `mid-side` (default): `L, R = M + S, M - S` where `M` is the input itself and `S` is `width` times the side
-  `(L - R) / 2` of the generated stereo. The fold-down `(L + R) / 2` is the input exactly (to float rounding).
+  `(L - R) / 2` of the generated stereo, equalised per band and frame by the gain that takes the generated mid to
+  the input: a codec colours the mid and the side it decodes alike (a small one loses 5-20 dB in some bands), and
+  the input says by how much. The fold-down `(L + R) / 2` is the input exactly (to float rounding).
 - `codec`: the generated stereo's own mid plus `width` times its side; at `width=1` the decoded L/R as generated.
 - `parametric`: per band and frame, the generated stereo's side is described by its part correlated with its mid
   (`alpha`, which sets the level difference between L and R) and the energy of the rest (`beta`, which sets the
@@ -25,6 +27,7 @@ DECORRELATOR_DECAY_SECONDS = 0.01  # noise-burst time constant: long enough to d
 ANALYSIS_SECONDS = 0.04  # STFT window of the parametric mode
 SMOOTHING_FRAMES = 5  # moving average of the band energies over time, in STFT hops (~50 ms)
 ERB_PER_BAND = 1.5
+MAX_EQUALISATION_DB = 40.0  # the mid-side equaliser's largest boost, where the generated mid is near silence
 
 
 def peak_gain(stereo: np.ndarray, ceiling: float = PEAK_CEILING) -> float:
@@ -33,9 +36,23 @@ def peak_gain(stereo: np.ndarray, ceiling: float = PEAK_CEILING) -> float:
     return 1.0 if peak <= ceiling else ceiling / peak
 
 
-def render_mid_side(mono: np.ndarray, generated: np.ndarray, width: float = 1.0) -> np.ndarray:
-    """Stereo `(samples, 2)` whose mid is `mono` and whose side is `width` times the generated stereo's side."""
-    side = width * (generated[:, 0] - generated[:, 1]) / 2
+def render_mid_side(
+    mono: np.ndarray, generated: np.ndarray, sampling_rate: int, width: float = 1.0, equalise: bool = True
+) -> np.ndarray:
+    """Stereo `(samples, 2)` whose mid is `mono` and whose side is `width` times the generated stereo's side.
+
+    With `equalise`, the side is first equalised per band and frame by `sqrt(E[mono] / E[generated mid])`, at most
+    `MAX_EQUALISATION_DB`; without, it is taken as decoded.
+    """
+    side = (generated[:, 0] - generated[:, 1]) / 2
+    if equalise:
+        analysis = _BandAnalysis(sampling_rate, mono.shape[0])
+        wanted = analysis.band_energy(analysis.stft(mono).abs() ** 2)
+        decoded = analysis.band_energy(analysis.stft((generated[:, 0] + generated[:, 1]) / 2).abs() ** 2)
+        floor = analysis.floor(wanted, decoded)
+        gain = ((wanted + floor) / (decoded + floor)).sqrt().clamp(max=10 ** (MAX_EQUALISATION_DB / 20))
+        side = analysis.istft(analysis.per_bin(gain) * analysis.stft(side))
+    side = width * side
     return np.stack([mono + side, mono - side], axis=1).astype(np.float32)
 
 
@@ -43,7 +60,9 @@ def render_codec(generated: np.ndarray, width: float = 1.0) -> np.ndarray:
     """The generated stereo with its side scaled by `width` (unchanged at `width=1`)."""
     if width == 1.0:
         return generated.astype(np.float32, copy=True)
-    return render_mid_side((generated[:, 0] + generated[:, 1]) / 2, generated, width)
+    side = width * (generated[:, 0] - generated[:, 1]) / 2
+    mid = (generated[:, 0] + generated[:, 1]) / 2
+    return np.stack([mid + side, mid - side], axis=1).astype(np.float32)
 
 
 def erb_band_index(frequencies: np.ndarray, nyquist: float, erb_per_band: float = ERB_PER_BAND) -> np.ndarray:
@@ -72,47 +91,70 @@ def decorrelate(audio: np.ndarray, sampling_rate: int) -> np.ndarray:
     return np.fft.irfft(spectrum, size)[: audio.shape[0]].astype(np.float32)
 
 
-def render_parametric(mono: np.ndarray, generated: np.ndarray, sampling_rate: int, width: float = 1.0) -> np.ndarray:
-    """Stereo whose mid is `mono` and whose side carries the generated stereo's per-band cues; see the module."""
-    num_samples = mono.shape[0]
-    n_fft = max(64, 2 ** round(np.log2(ANALYSIS_SECONDS * sampling_rate)))
-    hop = n_fft // 4
-    window = torch.hann_window(n_fft, dtype=torch.float64)
-    pad = max(0, n_fft - num_samples)  # torch.stft needs at least one window of audio
+class _BandAnalysis:
+    """STFT (`ANALYSIS_SECONDS` windows, 75 % overlap) and ERB-band energies smoothed over `SMOOTHING_FRAMES`."""
 
-    def stft(signal: np.ndarray) -> torch.Tensor:
-        signal = torch.from_numpy(np.pad(signal.astype(np.float64), (0, pad)))
-        return torch.stft(signal, n_fft, hop, window=window, return_complex=True)  # (bins, frames)
+    def __init__(self, sampling_rate: int, num_samples: int):
+        self.num_samples = num_samples
+        self.n_fft = max(64, 2 ** round(np.log2(ANALYSIS_SECONDS * sampling_rate)))
+        self.hop = self.n_fft // 4
+        self.window = torch.hann_window(self.n_fft, dtype=torch.float64)
+        self.pad = max(0, self.n_fft - num_samples)  # torch.stft needs at least one window of audio
+        frequencies = np.fft.rfftfreq(self.n_fft, 1 / sampling_rate)
+        self.bands = torch.from_numpy(erb_band_index(frequencies, sampling_rate / 2))
+        num_bands = int(self.bands.max()) + 1
+        self.assignment = torch.nn.functional.one_hot(self.bands, num_bands).T.to(torch.float64)  # (bands, bins)
 
-    spectrum = stft(mono)
-    generated_mid = stft((generated[:, 0] + generated[:, 1]) / 2)
-    generated_side = stft((generated[:, 0] - generated[:, 1]) / 2)
-    decorrelated = stft(decorrelate(mono, sampling_rate))
+    def stft(self, signal: np.ndarray) -> torch.Tensor:
+        signal = torch.from_numpy(np.pad(np.asarray(signal, dtype=np.float64), (0, self.pad)))
+        return torch.stft(signal, self.n_fft, self.hop, window=self.window, return_complex=True)  # (bins, frames)
 
-    frequencies = np.fft.rfftfreq(n_fft, 1 / sampling_rate)
-    bands = torch.from_numpy(erb_band_index(frequencies, sampling_rate / 2))
-    num_bands = int(bands.max()) + 1
-    assignment = torch.nn.functional.one_hot(bands, num_bands).T.to(torch.float64)  # (bands, bins)
+    def istft(self, spectrum: torch.Tensor) -> np.ndarray:
+        length = self.num_samples + self.pad
+        return torch.istft(spectrum, self.n_fft, self.hop, window=self.window, length=length)[
+            : self.num_samples
+        ].numpy()
 
-    def band_energy(values: torch.Tensor) -> torch.Tensor:  # (bins, frames) -> smoothed (bands, frames)
-        energy = assignment @ values
+    def band_energy(self, values: torch.Tensor) -> torch.Tensor:
+        """`(bins, frames)` to `(bands, frames)`, smoothed over time."""
+        energy = self.assignment @ values
         smoothed = torch.nn.functional.avg_pool1d(
             energy[:, None], SMOOTHING_FRAMES, stride=1, padding=SMOOTHING_FRAMES // 2, count_include_pad=False
         )
         return smoothed[:, 0, : energy.shape[-1]]
 
-    mid_energy = band_energy(generated_mid.abs() ** 2)
-    side_energy = band_energy(generated_side.abs() ** 2)
-    cross = band_energy((generated_side * generated_mid.conj()).real)
-    floor = 1e-12 * max(float(mid_energy.max()), float(side_energy.max()), 1e-30)
+    def per_bin(self, per_band: torch.Tensor) -> torch.Tensor:
+        """`(bands, frames)` to `(bins, frames)`: each bin takes its band's value."""
+        return per_band[self.bands]
+
+    @staticmethod
+    def floor(*energies: torch.Tensor) -> float:
+        """A tiny energy that keeps ratios finite: 1e-12 of the largest band energy."""
+        return 1e-12 * max(max(float(energy.max()) for energy in energies), 1e-30)
+
+
+def render_parametric(mono: np.ndarray, generated: np.ndarray, sampling_rate: int, width: float = 1.0) -> np.ndarray:
+    """Stereo whose mid is `mono` and whose side carries the generated stereo's per-band cues; see the module."""
+    analysis = _BandAnalysis(sampling_rate, mono.shape[0])
+    spectrum = analysis.stft(mono)
+    generated_mid = analysis.stft((generated[:, 0] + generated[:, 1]) / 2)
+    generated_side = analysis.stft((generated[:, 0] - generated[:, 1]) / 2)
+    decorrelated = analysis.stft(decorrelate(mono, sampling_rate))
+
+    mid_energy = analysis.band_energy(generated_mid.abs() ** 2)
+    side_energy = analysis.band_energy(generated_side.abs() ** 2)
+    cross = analysis.band_energy((generated_side * generated_mid.conj()).real)
+    floor = analysis.floor(mid_energy, side_energy)
     # |alpha| <= 1 keeps sources between the speakers; beta <= 1 keeps the diffuse part below the mid.
     alpha = (cross / (mid_energy + floor)).clamp(-1.0, 1.0)
     residual = (side_energy - alpha**2 * mid_energy).clamp(min=0.0)
     beta = (residual / (mid_energy + floor)).sqrt().clamp(max=1.0)
-    equalise = (band_energy(spectrum.abs() ** 2) / (band_energy(decorrelated.abs() ** 2) + floor)).sqrt()
+    equalise = (
+        analysis.band_energy(spectrum.abs() ** 2) / (analysis.band_energy(decorrelated.abs() ** 2) + floor)
+    ).sqrt()
 
-    side = width * (alpha[bands] * spectrum + (beta * equalise)[bands] * decorrelated)
-    side = torch.istft(side, n_fft, hop, window=window, length=num_samples + pad)[:num_samples].numpy()
+    side = width * (analysis.per_bin(alpha) * spectrum + analysis.per_bin(beta * equalise) * decorrelated)
+    side = analysis.istft(side)
     return np.stack([mono + side, mono - side], axis=1).astype(np.float32)
 
 
@@ -124,7 +166,7 @@ def render(
     `gain` (<= 1) is the peak-safety gain applied to both channels (1.0 when none was needed).
     """
     if mode == "mid-side":
-        stereo = render_mid_side(mono, generated, width)
+        stereo = render_mid_side(mono, generated, sampling_rate, width)
     elif mode == "codec":
         stereo = render_codec(generated, width)
     elif mode == "parametric":
@@ -140,6 +182,7 @@ def render(
 __all__ = [
     "RENDER_MODES",
     "PEAK_CEILING",
+    "MAX_EQUALISATION_DB",
     "peak_gain",
     "render",
     "render_mid_side",

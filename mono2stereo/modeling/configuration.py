@@ -9,6 +9,8 @@ from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, EncodecConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
+from .codec import CHANNEL_LAYOUTS
+
 DEFAULT_STYLES = ("modern", "vintage", "wide", "narrow")
 UNCONDITIONAL_STYLE = "<unconditional>"
 _INTEGER_FIELDS = (
@@ -34,6 +36,10 @@ class Mono2StereoConfig(PreTrainedConfig):
             (`audio_channels=1`) and encode in one chunk (`chunk_length_s=None`).
         codec_bandwidth (`float`, *optional*): the codec bandwidth in kbps that sets how many codebooks are used;
             one of `codec.target_bandwidths`. Defaults to the largest.
+        channel_layout (`str`): the two signals coded per stereo example: `"left-right"` (L and R, as MusicGen
+            stereo) or `"mid-side"` (the mid `(L + R) / 2`, whose codes are the mono's own, and the side
+            `(L - R) / 2`). A coarse codec collapses the small differences between L and R onto the same codes;
+            coding the side itself keeps it (see benchmarks/RESULTS.md, "Codec bound").
         hidden_size (`int`): width of the mono encoder and of the stereo decoder.
         num_encoder_layers (`int`): depth of the non-causal encoder over the mono frames.
         num_decoder_layers (`int`): depth of the causal decoder over the stereo tokens.
@@ -56,6 +62,7 @@ class Mono2StereoConfig(PreTrainedConfig):
 
     codec: dict | PreTrainedConfig | None = None
     codec_bandwidth: float | None = None
+    channel_layout: str = "left-right"
     hidden_size: int = 512
     num_encoder_layers: int = 4
     num_decoder_layers: int = 8
@@ -91,6 +98,8 @@ class Mono2StereoConfig(PreTrainedConfig):
             fail("codec.chunk_length_s", self.codec.chunk_length_s, "codecs that encode in chunks are not supported")
         if self.codec_bandwidth not in [float(b) for b in self.codec.target_bandwidths]:
             fail("codec_bandwidth", self.codec_bandwidth, f"must be one of {list(self.codec.target_bandwidths)}")
+        if self.channel_layout not in CHANNEL_LAYOUTS:
+            fail("channel_layout", self.channel_layout, f"must be one of {', '.join(CHANNEL_LAYOUTS)}")
         for field in _INTEGER_FIELDS:
             value = getattr(self, field)
             if not isinstance(value, int) or isinstance(value, bool):

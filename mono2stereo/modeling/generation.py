@@ -119,6 +119,12 @@ def generate_stereo_codes(
     condition = model.condition(style_ids, width_db)
     mono_states = model.aligned_mono_states(model.encode_condition(mono, condition), length)
     copy_tokens = model.mono_copy_tokens(mono)
+    if config.channel_layout == "mid-side":  # the mid codebooks are the mono's own codes: set, not sampled
+        mid = torch.zeros_like(forced)
+        mid[0::2] = True
+        fill = mid & ~forced
+        tokens[:, fill] = copy_tokens[:batch][:, fill]
+        forced = forced | mid
     rows = mono.shape[0]
     cache = None
     if use_cache:

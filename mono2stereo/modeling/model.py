@@ -17,7 +17,7 @@ from transformers import EncodecModel, PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput
 
-from .codec import decode_mono, encode_mono, interleave_channels, split_channels
+from .codec import decode_mono, encode_mono, interleave_channels, layout_signals, split_channels, stereo_from_signals
 from .configuration import Mono2StereoConfig
 from .delay_pattern import apply_delay_pattern, delayed_length, stereo_delays, valid_delay_mask
 from .layers import KVCache, TransformerStack, sinusoidal_positions
@@ -138,22 +138,23 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         return encode_mono(self.codec, audio, self.config.codec_bandwidth)
 
     def encode_stereo(self, audio: torch.Tensor) -> torch.Tensor:
-        """Stereo audio `(batch, 2, samples)` to interleaved codes `(batch, 2 * codebooks, frames)`."""
+        """Stereo audio `(batch, 2, samples)` to interleaved codes `(batch, 2 * codebooks, frames)`.
+
+        The two coded signals are L and R, or M and S, as `config.channel_layout` says.
+        """
         if audio.dim() != 3 or audio.shape[1] != 2:
             raise ValueError(f"expected stereo audio shaped (batch, 2, samples), got {tuple(audio.shape)}")
-        both = self.encode_mono(torch.cat([audio[:, 0], audio[:, 1]]))
-        left, right = both.chunk(2)
-        return interleave_channels(left, right)
+        both = self.encode_mono(torch.cat(layout_signals(audio, self.config.channel_layout)))
+        return interleave_channels(*both.chunk(2))
 
     def decode_mono(self, codes: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
         """Codes `(batch, codebooks, frames)` to mono audio `(batch, samples)`."""
         return decode_mono(self.codec, codes, num_samples)
 
     def decode_stereo(self, codes: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
-        """Interleaved stereo codes `(batch, 2 * codebooks, frames)` to audio `(batch, 2, samples)`."""
-        left, right = split_channels(codes)
-        both = self.decode_mono(torch.cat([left, right]), num_samples)
-        return torch.stack(both.chunk(2), dim=1)
+        """Interleaved stereo codes `(batch, 2 * codebooks, frames)` to L/R audio `(batch, 2, samples)`."""
+        both = self.decode_mono(torch.cat(split_channels(codes)), num_samples)
+        return stereo_from_signals(*both.chunk(2), self.config.channel_layout)
 
     # ----- the network -----
 

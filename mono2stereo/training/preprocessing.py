@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..modeling import Mono2StereoConfig, stereo_width_db
-from ..modeling.codec import encode_mono, interleave_channels
+from ..modeling.codec import encode_mono, interleave_channels, layout_signals
 from .config import DataConfig
 
 
@@ -97,12 +97,17 @@ class CodecEncoder(torch.nn.Module):
         super().__init__()
         self.codec = copy.deepcopy(model.codec).eval().requires_grad_(False)
         self.bandwidth = model.config.codec_bandwidth
+        self.layout = model.config.channel_layout
 
     @torch.no_grad()
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Stereo audio `(batch, 2, samples)` to mono codes `(batch, K, F)` and stereo codes `(batch, 2K, F)`."""
         batch = audio.shape[0]
-        codes = encode_mono(self.codec, torch.cat([mono_fold(audio), audio[:, 0], audio[:, 1]]), self.bandwidth)
+        first, second = layout_signals(audio, self.layout)
+        if self.layout == "mid-side":  # the mid is the mono fold itself: coded once, as the mono
+            mono, side = encode_mono(self.codec, torch.cat([first, second]), self.bandwidth).split(batch)
+            return mono, interleave_channels(mono, side)
+        codes = encode_mono(self.codec, torch.cat([mono_fold(audio), first, second]), self.bandwidth)
         mono, left, right = codes.split(batch)
         return mono, interleave_channels(left, right)
 

@@ -91,7 +91,12 @@ class TrainingStream:
             yield from training_examples(example, self.model_config, self.data, rng, self.skipped)
 
     def _swap_tokens(self, example: dict) -> dict:
-        """Left/right swap augmentation done on tokens: swap the interleaved L and R codebooks."""
+        """Left/right swap augmentation done on tokens: swap the interleaved L and R codebooks.
+
+        A swap negates the side, which has no token form: shards of a mid-side model are not swapped.
+        """
+        if self.model_config.channel_layout != "left-right":
+            return example
         rng = example_rng(self.seed, self.epoch, example["id"])
         if rng.random() < self.data.swap_probability:
             codes = example["stereo_codes"]

@@ -31,6 +31,7 @@ def codec_layout(config: Mono2StereoConfig) -> dict:
         "codebook_size": config.codebook_size,
         "num_codebooks": config.num_codebooks,
         "window_frames": config.window_frames,
+        "channel_layout": config.channel_layout,
     }
 
 
