@@ -194,4 +194,5 @@ def test_info_prints_the_model_summary(model_path, capsys):
     model = Mono2StereoPipeline.from_pretrained(model_path).model
     assert "sample rate: 8000 Hz" in out and "frame rate: 500 frames/s" in out
     assert "window: 50 frames (0.1 s)" in out and "styles: modern, vintage, wide, narrow" in out
+    assert "channel layout: left-right" in out
     assert f"{model.num_transformer_parameters():,} transformer" in out

@@ -158,6 +158,7 @@ def run_info(args: argparse.Namespace) -> int:
         f"frame rate: {config.frame_rate:g} frames/s (hop {config.hop_length} samples)",
         f"codec: {config.num_codebooks} codebooks x {config.codebook_size} per channel at {config.codec_bandwidth:g}"
         f" kbps; {config.num_stereo_codebooks} stereo codebooks",
+        f"channel layout: {config.channel_layout}",
         f"window: {config.window_frames} frames ({config.window_seconds:g} s)",
         f"styles: {', '.join(config.styles)}",
         f"width control: {low:g} to {high:g} dB side-to-mid",
