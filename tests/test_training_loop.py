@@ -114,3 +114,12 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     assert expected.keys() == resumed.keys()
     for name in expected:
         assert (expected[name] - resumed[name]).abs().max() < 1e-5, name
+
+
+def test_spatial_eval_logs_the_upmix_scores(tmp_path):
+    eval_source = {"kind": "synthetic", "num_mixes": 4, "duration_s": 0.25, "num_shards": 1, "seed": 100}
+    settings = tiny_settings(max_steps=2, eval_every=2, eval_batches=1, spatial_eval=True)
+    settings["data"]["eval_sources"] = [eval_source]
+    result = train(TrainingConfig(**settings), str(tmp_path), show_progress=False)
+    for key in ("eval/loss", "eval/ild_distance_db", "eval/coherence_distance", "eval/width_error_db"):
+        assert key in result.eval_metrics and result.eval_metrics[key] >= 0.0, result.eval_metrics

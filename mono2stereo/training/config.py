@@ -99,6 +99,7 @@ class TrainingConfig:
     save_total_limit: int = 3
     eval_every: int = 500
     eval_batches: int = 4
+    spatial_eval: bool = False  # also upmix the eval batches and log spatial metrics (training/spatial_eval.py)
     log_every: int = 10
     report_to: list[str] | str = "auto"  # "auto": tensorboard, plus wandb when installed
     project_name: str = "mono2stereo"

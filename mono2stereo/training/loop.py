@@ -28,6 +28,7 @@ from .checkpoints import CheckpointFolder, TrainingProgress
 from .config import TrainingConfig
 from .model_loading import build_model
 from .preprocessing import CodecEncoder
+from .spatial_eval import spatial_metrics
 from .stream import TrainingStream
 
 ExtraMetrics = Callable[[torch.nn.Module, dict], dict[str, float]]
@@ -44,6 +45,7 @@ class TrainingResult:
     skipped: Counter = field(default_factory=Counter)
     examples_per_second: float = 0.0
     tokens_per_second: float = 0.0
+    eval_metrics: dict[str, float] = field(default_factory=dict)  # the last periodic eval's
 
 
 def report_to(setting: list[str] | str) -> list[str]:
@@ -88,7 +90,8 @@ def batch_codes(batch: dict, encoder: CodecEncoder) -> tuple[torch.Tensor, torch
 def evaluate(model, loader, encoder, accelerator, max_batches: int, extra_metrics: ExtraMetrics | None = None):
     """Held-out loss and per-codebook accuracy (means over batches); `extra_metrics` adds its own entries.
 
-    `extra_metrics(model, batch)` is the hook for spatial metrics on generated audio.
+    `extra_metrics(model, batch)` returns more entries; `spatial_eval.spatial_metrics` (the config's `spatial_eval`)
+    upmixes the batch and scores the stereo.
     """
     model.eval()
     sums: Counter = Counter()
@@ -125,6 +128,8 @@ def train(
     from transformers import get_cosine_schedule_with_warmup
 
     max_steps = max_steps or config.max_steps
+    if extra_metrics is None and config.spatial_eval:
+        extra_metrics = spatial_metrics
     accelerator = make_accelerator(config, output_dir)
     set_seed(config.seed)  # the same initial weights on every process
     if model is None:
@@ -184,6 +189,7 @@ def train(
         disable=not (show_progress and accelerator.is_local_main_process),
     )
     losses: list[float] = []
+    metrics: dict[str, float] = {}
     tokens_per_example = model_config.num_stereo_codebooks * model_config.window_frames
     examples_seen, started = 0, time.perf_counter()
     while progress.step < max_steps:
@@ -254,6 +260,7 @@ def train(
         stream.skipped,
         examples_per_second,
         examples_per_second * tokens_per_example,
+        metrics,
     )
 
 
