@@ -40,12 +40,13 @@ def build_model_card(
     limitation_lines = "".join(f"\n- {line}" for line in extra_limitations)
     data_text = ", ".join(f"`{d}`" for d in datasets)
     data_text = " ".join(part for part in (data_description, data_text) if part) or "Not recorded."
+    pair = "left/right" if config.channel_layout == "left-right" else "mid/side"
     command_text = f"\n\nTrained with:\n\n```bash\n{training_command}\n```" if training_command else ""
     body = f"""
 # mono2stereo upmixer
 
 A mono-conditioned decoder transformer that turns a mono music recording into stereo by generating paired
-left/right EnCodec tokens. The output's mid signal is the input itself (mid-side rendering); the model supplies
+{pair} EnCodec tokens. The output's mid signal is the input itself (mid-side rendering); the model supplies
 the side.
 
 ## Model
@@ -56,6 +57,7 @@ the side.
 {config.frame_rate:g} Hz frames |
 | transformer | {model.num_transformer_parameters() / 1e6:.1f}M parameters, hidden {config.hidden_size}, \
 {config.num_encoder_layers} encoder + {config.num_decoder_layers} decoder layers |
+| channel layout | {config.channel_layout} |
 | window | {config.window_frames} frames ({config.window_seconds:g} s) |
 | styles | {", ".join(config.styles)} |
 
