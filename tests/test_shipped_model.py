@@ -17,6 +17,7 @@ def test_the_shipped_default_model_is_small_loads_and_has_its_card():
     card = ModelCard.load(SHIPPED_MODEL_DIR / "README.md")
     assert card.data.library_name == "mono2stereo" and card.data.pipeline_tag == "audio-to-audio"
     assert "configs/train/default-24k.yaml" in card.text and "ild_distance_db" in card.text
+    assert model.config.channel_layout == "mid-side" and "configs/train/default-24k-ms.yaml" in card.text
 
 
 def test_the_readme_main_command_upmixes_the_example_with_the_default_model(tmp_path, monkeypatch, capsys):

@@ -1,4 +1,4 @@
-"""`Mono2StereoModel`: a mono-conditioned decoder transformer over interleaved left/right EnCodec tokens.
+"""`Mono2StereoModel`: a mono-conditioned decoder transformer over interleaved stereo EnCodec tokens (L/R or M/S).
 
 The frozen codec turns audio into codes. A non-causal encoder reads the mono codes of a window (full look-ahead);
 a causal decoder predicts the stereo codes `[1L, 1R, 2L, 2R, ...]` in the paired delay pattern, with the mono
