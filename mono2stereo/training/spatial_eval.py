@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..evaluation.metrics import cue_distribution_distances, spatial_cues, stereo_width_db
+from ..evaluation.metrics import evaluate_upmix
 from ..inference.rendering import render_mid_side
 
 SEED = 0
+LOGGED = ("ild_distance_db", "coherence_distance", "width_error_db")  # of `mono2stereo eval`'s metrics
 
 
 @torch.no_grad()
@@ -33,10 +34,8 @@ def spatial_metrics(model: torch.nn.Module, batch: dict) -> dict[str, float]:
     for reference, upmix_source, mono_signal in zip(audio.cpu().numpy(), generated, mono.cpu().numpy(), strict=True):
         reference, upmix_source = reference.T, upmix_source.T  # (samples, 2)
         upmix = render_mid_side(mono_signal, upmix_source, rate)
-        distances = cue_distribution_distances(spatial_cues(upmix, rate), spatial_cues(reference, rate))
-        distances["width_error_db"] = abs(stereo_width_db(upmix) - stereo_width_db(reference))
-        scores.append(distances)
-    return {key: float(np.nanmean([score[key] for score in scores])) for key in scores[0]}
+        scores.append(evaluate_upmix(upmix, reference, mono_signal, rate))
+    return {key: float(np.nanmean([score[key] for score in scores])) for key in LOGGED}
 
 
 __all__ = ["spatial_metrics"]
