@@ -1,0 +1,116 @@
+"""The Debian game-music preparation: song selection, cutting, the train/held-out split and the manifest.
+
+A real .deb is built here with `dpkg-deb` from audio the test writes; nothing is downloaded.
+"""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from mono2stereo.training.config import TrainingConfig
+from mono2stereo.training.debian_music import cut_song, is_music, prepare
+from mono2stereo.training.sources import list_audio_files
+
+RATE = 16000
+REPO = Path(__file__).resolve().parents[1]
+
+
+def stereo(seconds: float, side_gain: float, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    mid = rng.standard_normal(int(seconds * RATE)).astype(np.float32) * 0.1
+    side = rng.standard_normal(len(mid)).astype(np.float32) * 0.1 * side_gain
+    return np.stack([mid + side, mid - side], axis=1)
+
+
+def test_is_music_by_folder():
+    assert is_music("usr/share/games/foo/music/theme.ogg")
+    assert is_music("usr/share/games/foo/data/Music/level 1.flac")
+    assert is_music("usr/share/games/frozen-bubble/snd/frozen-mainzik-1p.ogg")
+    assert not is_music("usr/share/games/foo/sounds/night.ogg")  # ambience, not a song
+    assert not is_music("usr/share/games/foo/music/readme.txt")
+
+
+def test_the_stage_3_recipe_reads_the_prepared_folders():
+    config = TrainingConfig.from_yaml(REPO / "configs/train/default-24k-real.yaml")
+    folders = [s.path for s in config.data.sources + config.data.eval_sources if s.kind == "folder"]
+    assert folders == ["data/debian-music/train", "data/debian-music/heldout"]
+
+
+def test_cut_song_writes_whole_segments_at_the_new_rate(tmp_path):
+    song = tmp_path / "song.wav"
+    soundfile.write(song, stereo(35, 0.3), RATE)
+    out = tmp_path / "out"
+    out.mkdir()
+    fields = cut_song(str(song), str(out), "pkg/song", sampling_rate=8000, segment_s=10.0)
+    assert fields["segments"] == 3 and fields["duration_s"] == 35.0
+    segments = sorted(out.iterdir())
+    assert len(segments) == 3
+    for path in segments:
+        info = soundfile.info(path)
+        assert (info.samplerate, info.channels, info.frames) == (8000, 2, 80000)
+
+
+def test_cut_song_refuses_mono_and_short_files(tmp_path):
+    mono, short = tmp_path / "mono.wav", tmp_path / "short.wav"
+    soundfile.write(mono, stereo(40, 0.3)[:, 0], RATE)
+    soundfile.write(short, stereo(10, 0.3), RATE)
+    assert cut_song(str(mono), str(tmp_path), "a", RATE, 12.0) is None
+    assert cut_song(str(short), str(tmp_path), "b", RATE, 12.0) is None
+    assert cut_song(str(tmp_path / "missing.ogg"), str(tmp_path), "c", RATE, 12.0) is None
+
+
+def build_deb(tmp_path, package: str, songs: dict[str, np.ndarray]) -> None:
+    root = tmp_path / "build" / package
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "DEBIAN" / "control").write_text(
+        f"Package: {package}\nVersion: 1.0\nArchitecture: all\nMaintainer: test <t@example.org>\nDescription: test\n"
+    )
+    for rel, audio in songs.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        soundfile.write(root / rel, audio, RATE)
+    debs = tmp_path / "debs"
+    debs.mkdir(exist_ok=True)
+    subprocess.run(
+        ["dpkg-deb", "--build", str(root), str(debs / f"{package}_1.0_all.deb")], check=True, capture_output=True
+    )
+
+
+@pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs Debian's dpkg-deb")
+def test_prepare_splits_by_package_and_writes_a_manifest(tmp_path):
+    build_deb(
+        tmp_path,
+        "game-a-data",
+        {
+            "usr/share/games/a/music/one.flac": stereo(30, 0.3, seed=1),
+            "usr/share/games/a/music/two.flac": stereo(42, 0.05, seed=2),
+            "usr/share/games/a/sounds/wind.flac": stereo(60, 1.0, seed=3),  # not under a music folder
+        },
+    )
+    build_deb(tmp_path, "game-b-data", {"usr/share/games/b/music/three.flac": stereo(36, 0.3, seed=4)})
+    out = tmp_path / "prepared"
+    rows = prepare(
+        str(out),
+        str(tmp_path / "debs"),
+        sampling_rate=8000,
+        segment_s=12.0,
+        packages={"game-a-data": "train", "game-b-data": "heldout"},
+        workers=1,
+    )
+    assert sorted((r["package"], os.path.basename(r["file"])) for r in rows) == [
+        ("game-a-data", "one.flac"),
+        ("game-a-data", "two.flac"),
+        ("game-b-data", "three.flac"),
+    ]
+    assert len(list_audio_files(str(out / "train"))) == 2 + 3
+    assert len(list_audio_files(str(out / "heldout"))) == 3
+    manifest = (out / "MANIFEST.tsv").read_text().splitlines()
+    assert manifest[0].split("\t") == ["package", "split", "file", "copyright", "duration_s", "width_db", "segments"]
+    widths = {line.split("\t")[2].rsplit("/", 1)[-1]: float(line.split("\t")[5]) for line in manifest[1:]}
+    assert widths["two.flac"] == pytest.approx(-26, abs=0.5) and widths["one.flac"] == pytest.approx(-10.5, abs=0.5)
+    with pytest.raises(FileExistsError):  # a second run never writes over a prepared set
+        prepare(str(out), str(tmp_path / "debs"), packages={"game-a-data": "train"}, workers=1)
