@@ -127,3 +127,52 @@ def test_a_model_system_is_upmixed_and_scored_best_of_n(references, tmp_path):
     # mid-side rendering keeps the fold-down; the random model adds a side, so it is wider than dual mono
     assert rows[model]["folddown_si_sdr_db"] > 40
     assert rows[model]["width_db"] > rows["dsp:dual"]["width_db"]
+
+
+def test_several_seeds_average_a_seeded_system_and_run_dsp_once(references):
+    from mono2stereo.evaluation.evaluate import dsp_system, evaluate_systems, load_reference, reference_files
+    from mono2stereo.evaluation.report import markdown_table, system_means
+
+    calls = []
+
+    def seeded(mono, sampling_rate, seed):  # a side whose level depends on the seed: widths differ by seed
+        calls.append(seed)
+        side = 0.1 * (seed + 1) * np.random.default_rng(seed).standard_normal(len(mono))
+        return np.stack([mono + side, mono - side], axis=1)[None]
+
+    dual = dsp_system("dsp:dual")
+    dual_calls = []
+
+    def counted_dual(mono, sampling_rate, seed):
+        dual_calls.append(seed)
+        return dual(mono, sampling_rate, seed)
+
+    counted_dual.seeded = False
+    refs = [load_reference(path) for path in reference_files(references)]
+    result = evaluate_systems(refs, {"model": seeded, "dsp:dual": counted_dual}, seed=5, num_seeds=3)
+    assert calls == [5, 6, 7, 5, 6, 7] and dual_calls == [5, 5]
+    means = {row["system"]: row for row in system_means(result)}
+    assert (means["model"]["tracks"], means["model"]["seeds"], means["dsp:dual"]["seeds"]) == (2, 3, 1)
+    model_rows = [r for r in result.rows if r["system"] == "model"]
+    per_seed = [np.mean([r["width_db"] for r in model_rows if r["seed"] == s]) for s in (5, 6, 7)]
+    assert per_seed[0] < per_seed[1] < per_seed[2]  # the seeds really gave different upmixes
+    assert means["model"]["width_db"] == pytest.approx(np.mean(per_seed))
+    assert means["model"]["width_db_seed_std"] == pytest.approx(np.std(per_seed))
+    assert "width_db_seed_std" not in means["dsp:dual"]
+    assert "| model | 2 | 3 |" in markdown_table(result) and " ± " in markdown_table(result)
+    with pytest.raises(ValueError, match="at least 1"):
+        evaluate_systems(refs, {"model": seeded}, seed=0, num_seeds=0)
+
+
+def test_eval_seeds_option_writes_one_row_per_seed(references, tmp_path):
+    from mono2stereo.modeling import tiny_model
+
+    tiny_model().save_pretrained(tmp_path / "tiny")
+    model, out = str(tmp_path / "tiny"), tmp_path / "out"
+    arguments = ["eval", "--refs", str(references), "--systems", "dsp:dual", model, "--output-dir", str(out)]
+    assert main([*arguments, "--seeds", "2", "--seed", "3", "--max-seconds", "0.4"]) == 0
+    document = json.loads((out / "results.json").read_text())
+    seeds = sorted((row["track"], row["seed"]) for row in document["tracks"] if row["system"] == model)
+    assert seeds == [("first", 3), ("first", 4), ("second", 3), ("second", 4)]
+    assert {row["system"]: row["seeds"] for row in document["systems"]} == {"dsp:dual": 1, model: 2}
+    assert main([*arguments, "--seeds", "0"]) == 1

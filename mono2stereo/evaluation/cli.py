@@ -38,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output-dir", required=True, help="folder for results.{md,csv,json} and the PNG plots")
     parser.add_argument("--track", help="reference track (file name or stem) for the stereo-field plot; default first")
     parser.add_argument("--seed", type=int, default=0, help="seed for model systems (default 0)")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="upmix with N seeds (SEED, SEED+1, ...) per model system and average the scores over them (default 1)",
+    )
     parser.add_argument("--max-seconds", type=float, help="crop every reference to its first N seconds")
     parser.add_argument(
         "--num-variants", type=int, default=1, help="upmixes per track for model systems; scores are best-of-N"
@@ -91,6 +97,8 @@ def run_eval(args: argparse.Namespace) -> int:
         ) from error
     if args.num_variants < 1:
         raise CommandError(f"--num-variants {args.num_variants} must be at least 1")
+    if args.seeds < 1:
+        raise CommandError(f"--seeds {args.seeds} must be at least 1")
     if args.max_seconds is not None and args.max_seconds <= 0:
         raise CommandError(f"--max-seconds {args.max_seconds} must be positive")
     try:
@@ -111,14 +119,17 @@ def run_eval(args: argparse.Namespace) -> int:
         references = [load_reference(path, args.max_seconds) for path in files]
     except ValueError as error:
         raise CommandError(str(error)) from error
-    with tqdm(total=len(references) * len(systems), desc="eval", unit="upmix") as progress:
+    upmixes = sum(args.seeds if getattr(upmixer, "seeded", True) else 1 for upmixer in systems.values())
+    with tqdm(total=len(references) * upmixes, desc="eval", unit="upmix") as progress:
 
         def advance(track: str, system: str) -> None:
             progress.set_postfix_str(f"{track} / {system}")
             progress.update()
 
         try:
-            result = evaluate_systems(references, systems, args.seed, field_track, on_step=advance)
+            result = evaluate_systems(
+                references, systems, args.seed, field_track, on_step=advance, num_seeds=args.seeds
+            )
         except ValueError as error:
             raise CommandError(str(error)) from error
 

@@ -49,7 +49,7 @@ class BandProfile:
 class EvaluationResult:
     """Scores of every system on every track, with what the plots need."""
 
-    rows: list[dict] = field(default_factory=list)  # one per (track, system): names and scores
+    rows: list[dict] = field(default_factory=list)  # one per (track, system, seed): names and scores
     reference_widths_db: dict[str, float] = field(default_factory=dict)
     band_profiles: dict[str, list[BandProfile]] = field(default_factory=dict)  # system (or "reference") -> tracks
     field_track: str | None = None
@@ -88,6 +88,7 @@ def dsp_system(name: str) -> Upmixer:
     def upmixer(mono: np.ndarray, sampling_rate: int, seed: int | None) -> np.ndarray:
         return upmix_dsp(name, mono, sampling_rate)[None]
 
+    upmixer.seeded = False  # evaluate_systems runs it once, whatever the number of seeds
     return upmixer
 
 
@@ -111,12 +112,19 @@ def evaluate_systems(
     seed: int | None = None,
     field_track: str | None = None,
     on_step: Callable[[str, str], None] | None = None,
+    num_seeds: int = 1,
 ) -> EvaluationResult:
     """Fold each reference to mono, upmix it with every system and score the result against the reference.
 
-    With several variants per upmix the scores are best-of-N. `field_track` (default: the first) keeps its cues
-    for the stereo-field plot; `on_step(track, system)` is called after each upmix is scored.
+    With several variants per upmix the scores are best-of-N. With `num_seeds` > 1, each seeded system (a model,
+    not a DSP upmixer: `upmixer.seeded` is False) upmixes each track with seeds `seed, seed + 1, ...`, one row
+    per seed: a generative model's score from one seed is noisy. `field_track` (default: the first) keeps the
+    first seed's cues for the stereo-field plot; `on_step(track, system)` is called after each upmix is scored.
     """
+    if num_seeds < 1:
+        raise ValueError(f"num_seeds={num_seeds} must be at least 1")
+    if num_seeds > 1 and seed is None:
+        raise ValueError("several seeds need a first seed to count from")
     result = EvaluationResult(field_track=field_track or (references[0].name if references else None))
     for reference in references:
         mono = fold_down(reference.stereo)
@@ -127,24 +135,35 @@ def evaluate_systems(
         if keep_field:
             result.field_cues[REFERENCE] = reference_cues
         for system, upmixer in systems.items():
-            variants = np.asarray(upmixer(mono, reference.sampling_rate, seed), dtype=np.float32)
-            if variants.ndim == 2:
-                variants = variants[None]
-            variants = np.stack([_fit_length(variant, len(mono)) for variant in variants])
-            scores, first_cues = [], None
-            for variant in variants:
-                cues = spatial_cues(variant, reference.sampling_rate)
-                if first_cues is None:
-                    first_cues = cues
-                scores.append(
-                    scores_from_cues(variant, cues, reference.stereo, reference_cues, mono, reference.sampling_rate)
+            seeds = [seed] if num_seeds == 1 or not getattr(upmixer, "seeded", True) else range(seed, seed + num_seeds)
+            for index, this_seed in enumerate(seeds):
+                variants = np.asarray(upmixer(mono, reference.sampling_rate, this_seed), dtype=np.float32)
+                if variants.ndim == 2:
+                    variants = variants[None]
+                variants = np.stack([_fit_length(variant, len(mono)) for variant in variants])
+                scores, first_cues = [], None
+                for variant in variants:
+                    cues = spatial_cues(variant, reference.sampling_rate)
+                    if first_cues is None:
+                        first_cues = cues
+                    scores.append(
+                        scores_from_cues(
+                            variant, cues, reference.stereo, reference_cues, mono, reference.sampling_rate
+                        )
+                    )
+                result.rows.append(
+                    {
+                        "system": system,
+                        "track": reference.name,
+                        "seed": this_seed,
+                        "variants": len(variants),
+                        **best_of_variants(scores),
+                    }
                 )
-            result.rows.append(
-                {"system": system, "track": reference.name, "variants": len(variants), **best_of_variants(scores)}
-            )
-            result.band_profiles.setdefault(system, []).append(_profile(first_cues))
-            if keep_field:
-                result.field_cues[system] = first_cues
-            if on_step is not None:
-                on_step(reference.name, system)
+                if index == 0:
+                    result.band_profiles.setdefault(system, []).append(_profile(first_cues))
+                    if keep_field:
+                        result.field_cues[system] = first_cues
+                if on_step is not None:
+                    on_step(reference.name, system)
     return result
