@@ -23,6 +23,12 @@ def test_a_run_is_released_with_a_card_that_quotes_its_metrics_and_recipe(tmp_pa
     assert "Synthetic stereo mixes" in card
 
 
+def test_the_card_quotes_means_over_seeds_not_their_spread(tmp_path):
+    row = {"system": "run", "seeds": 4, "coherence_distance": 0.18, "coherence_distance_seed_std": 0.006}
+    (tmp_path / "results.json").write_text(json.dumps({"systems": [row]}))
+    assert evaluation_metrics(tmp_path / "results.json", "run") == {"coherence_distance": 0.18}
+
+
 def test_a_system_missing_from_the_results_is_named(tmp_path):
     (tmp_path / "results.json").write_text(json.dumps({"systems": [{"system": "dsp:dual"}]}))
     with pytest.raises(ValueError, match="'mine' is not in"):

@@ -48,7 +48,7 @@ def evaluation_metrics(results_json: str | Path, system: str) -> dict[str, float
     rows = json.loads(Path(results_json).read_text())["systems"]
     for row in rows:
         if row["system"] == system:
-            return {key: value for key, value in row.items() if isinstance(value, float)}
+            return {k: v for k, v in row.items() if isinstance(v, float) and not k.endswith("_seed_std")}
     raise ValueError(f"system {system!r} is not in {results_json}; it has {', '.join(r['system'] for r in rows)}")
 
 
