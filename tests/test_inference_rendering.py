@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from mono2stereo.inference.rendering import MAX_EQUALISATION_DB, PEAK_CEILING, render, render_mid_side
+from mono2stereo.inference.rendering import (
+    MAX_EQUALISATION_DB,
+    MID_SIDE_COHERENT,
+    PEAK_CEILING,
+    render,
+    render_mid_side,
+)
 
 
 def noise(shape, seed=0, scale=0.1):
@@ -69,6 +75,32 @@ def test_mid_side_equaliser_undoes_the_codec_colouring():
     np.testing.assert_allclose(equalised.mean(1), mono, atol=1e-6)
     assert side_error_db(equalised, truth) < -20.0
     assert side_error_db(plain, truth) > -3.0
+
+
+def delayed(audio, samples):
+    return np.concatenate([np.zeros((samples,) + audio.shape[1:], audio.dtype), audio[:-samples]])
+
+
+def test_mid_side_rebuilds_the_correlated_side_from_the_input():
+    # A source panned left (side = 0.5 x mid), decoded by a "codec" that shifts the phase of everything it returns
+    # (here a 2 ms delay, as the small codec does not keep phase). The decoded side is in phase with the decoded
+    # mid, not with the input: taken as decoded it is uncorrelated with the input; rebuilt from the input (coherent
+    # share 1) it is the true side again. Every share keeps the side's energy.
+    mono = noise(32000)
+    truth = np.stack([1.5 * mono, 0.5 * mono], axis=1)
+    decoded = delayed(truth, 32)
+    true_energy = np.mean(((truth[:, 0] - truth[:, 1]) / 2) ** 2)
+    for share, (low, high) in {0.0: (-3.0, 5.0), MID_SIDE_COHERENT: (-5.0, 5.0), 1.0: (-200.0, -20.0)}.items():
+        stereo = render_mid_side(mono, decoded, 16000, coherent=share)
+        np.testing.assert_allclose(stereo.mean(1), mono, atol=1e-6)
+        assert low < side_error_db(stereo, truth) < high, share
+        side = (stereo[:, 0] - stereo[:, 1]) / 2
+        assert 10 * np.log10(np.mean(side**2) / true_energy) == pytest.approx(0.0, abs=1.0), share
+    levels = lambda share: (render_mid_side(mono, decoded, 16000, coherent=share) ** 2).mean(0)  # noqa: E731
+    ild = [10 * np.log10(left / right) for left, right in map(levels, (0.0, MID_SIDE_COHERENT, 1.0))]
+    assert abs(ild[0]) < 1.0 < ild[1] < ild[2] == pytest.approx(20 * np.log10(3), abs=0.5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        render_mid_side(mono, decoded, 16000, coherent=1.5)
 
 
 def test_mid_side_equaliser_boost_is_bounded():

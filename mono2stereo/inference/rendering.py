@@ -5,7 +5,11 @@ Three modes, all at the input's rate and length, all giving dual mono at `width=
 - `mid-side` (default): `L, R = M + S, M - S` where `M` is the input itself and `S` is `width` times the side
   `(L - R) / 2` of the generated stereo, equalised per band and frame by the gain that takes the generated mid to
   the input: a codec colours the mid and the side it decodes alike (a small one loses 5-20 dB in some bands), and
-  the input says by how much. The fold-down `(L + R) / 2` is the input exactly (to float rounding).
+  the input says by how much. A codec also shifts the phases of what it decodes, so a decoded side is in phase
+  with the decoded mid but not with the input, and panned sources would come out diffuse: `MID_SIDE_COHERENT` of
+  the side's part correlated with the generated mid (per band and frame, `alpha * mid`) is therefore rebuilt from
+  the input (`alpha * M`), and the rest of the side's energy comes from the decoded side. The fold-down
+  `(L + R) / 2` is the input exactly (to float rounding).
 - `codec`: the generated stereo's own mid plus `width` times its side; at `width=1` the decoded L/R as generated.
 - `parametric`: per band and frame, the generated stereo's side is described by its part correlated with its mid
   (`alpha`, which sets the level difference between L and R) and the energy of the rest (`beta`, which sets the
@@ -28,6 +32,9 @@ ANALYSIS_SECONDS = 0.04  # STFT window of the parametric mode
 SMOOTHING_FRAMES = 5  # moving average of the band energies over time, in STFT hops (~50 ms)
 ERB_PER_BAND = 1.5
 MAX_EQUALISATION_DB = 40.0  # the mid-side equaliser's largest boost, where the generated mid is near silence
+# Share of the generated side's correlated part that the mid-side render rebuilds from the input. Chosen on held-out
+# real songs (benchmarks/RESULTS.md, "Coherent side"): 0.25 lowers the ILD distance, 0.75 and more over-pan.
+MID_SIDE_COHERENT = 0.25
 
 
 def peak_gain(stereo: np.ndarray, ceiling: float = PEAK_CEILING) -> float:
@@ -37,21 +44,37 @@ def peak_gain(stereo: np.ndarray, ceiling: float = PEAK_CEILING) -> float:
 
 
 def render_mid_side(
-    mono: np.ndarray, generated: np.ndarray, sampling_rate: int, width: float = 1.0, equalise: bool = True
+    mono: np.ndarray,
+    generated: np.ndarray,
+    sampling_rate: int,
+    width: float = 1.0,
+    equalise: bool = True,
+    coherent: float = MID_SIDE_COHERENT,
 ) -> np.ndarray:
     """Stereo `(samples, 2)` whose mid is `mono` and whose side is `width` times the generated stereo's side.
 
-    With `equalise`, the side is first equalised per band and frame by `sqrt(E[mono] / E[generated mid])`, at most
-    `MAX_EQUALISATION_DB`; without, it is taken as decoded.
+    With `equalise`, the side's energy is first equalised per band and frame by `E[mono] / E[generated mid]` (a
+    boost of at most `MAX_EQUALISATION_DB`), and the share `coherent` (0 to 1) of its part correlated with the
+    generated mid is rebuilt from `mono`; see the module. Without, the side is taken as decoded.
     """
+    if not 0.0 <= coherent <= 1.0:
+        raise ValueError(f"coherent={coherent} must be between 0 and 1")
     side = (generated[:, 0] - generated[:, 1]) / 2
     if equalise:
         analysis = _BandAnalysis(sampling_rate, mono.shape[0])
-        wanted = analysis.band_energy(analysis.stft(mono).abs() ** 2)
-        decoded = analysis.band_energy(analysis.stft((generated[:, 0] + generated[:, 1]) / 2).abs() ** 2)
-        floor = analysis.floor(wanted, decoded)
-        gain = ((wanted + floor) / (decoded + floor)).sqrt().clamp(max=10 ** (MAX_EQUALISATION_DB / 20))
-        side = analysis.istft(analysis.per_bin(gain) * analysis.stft(side))
+        spectrum, side_spectrum = analysis.stft(mono), analysis.stft(side)
+        generated_mid = analysis.stft((generated[:, 0] + generated[:, 1]) / 2)
+        wanted = analysis.band_energy(spectrum.abs() ** 2)
+        decoded = analysis.band_energy(generated_mid.abs() ** 2)
+        side_energy = analysis.band_energy(side_spectrum.abs() ** 2)
+        floor = analysis.floor(wanted, decoded, side_energy)
+        power_gain = ((wanted + floor) / (decoded + floor)).clamp(max=10 ** (MAX_EQUALISATION_DB / 10))
+        correlation = analysis.band_energy((side_spectrum * generated_mid.conj()).real) / (decoded + floor)
+        alpha = coherent * correlation.clamp(-1.0, 1.0)  # |alpha| <= 1 keeps sources between the speakers
+        # the decoded side carries what the coherent part leaves of the equalised side energy
+        rest = (power_gain * side_energy - alpha**2 * wanted).clamp(min=0.0)
+        gain = (rest / (side_energy + floor)).sqrt()
+        side = analysis.istft(analysis.per_bin(alpha) * spectrum + analysis.per_bin(gain) * side_spectrum)
     side = width * side
     return np.stack([mono + side, mono - side], axis=1).astype(np.float32)
 
@@ -183,6 +206,7 @@ __all__ = [
     "RENDER_MODES",
     "PEAK_CEILING",
     "MAX_EQUALISATION_DB",
+    "MID_SIDE_COHERENT",
     "peak_gain",
     "render",
     "render_mid_side",
