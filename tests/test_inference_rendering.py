@@ -103,6 +103,14 @@ def test_mid_side_rebuilds_the_correlated_side_from_the_input():
         render_mid_side(mono, decoded, 16000, coherent=1.5)
 
 
+def test_a_codec_that_keeps_phase_gets_its_side_back_whatever_the_share():
+    mono = noise(32000)
+    truth = np.stack([1.5 * mono, 0.5 * mono], axis=1) + noise((32000, 2), seed=3, scale=0.03)  # panned + diffuse
+    truth -= (truth.mean(1) - mono)[:, None]  # keep the input as the mid
+    for share in (0.0, MID_SIDE_COHERENT, 1.0):
+        assert side_error_db(render_mid_side(mono, truth, 16000, coherent=share), truth) < -40.0, share
+
+
 def test_mid_side_equaliser_boost_is_bounded():
     mono = noise(16000)
     generated = np.stack([noise(16000, seed=1, scale=1e-6), -noise(16000, seed=1, scale=1e-6)], axis=1)  # no mid

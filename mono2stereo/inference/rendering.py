@@ -6,9 +6,10 @@ Three modes, all at the input's rate and length, all giving dual mono at `width=
   `(L - R) / 2` of the generated stereo, equalised per band and frame by the gain that takes the generated mid to
   the input: a codec colours the mid and the side it decodes alike (a small one loses 5-20 dB in some bands), and
   the input says by how much. A codec also shifts the phases of what it decodes, so a decoded side is in phase
-  with the decoded mid but not with the input, and panned sources would come out diffuse: `MID_SIDE_COHERENT` of
-  the side's part correlated with the generated mid (per band and frame, `alpha * mid`) is therefore rebuilt from
-  the input (`alpha * M`), and the rest of the side's energy comes from the decoded side. The fold-down
+  with the decoded mid but not with the input, and panned sources would come out diffuse: the share
+  `MID_SIDE_COHERENT` of the side's part correlated with the generated mid (per band and frame, `alpha * mid`) is
+  therefore rebuilt from the input (`alpha * M`) instead, and the side keeps its equalised energy. A codec that
+  kept phase (generated mid = input) gets its side back unchanged, whatever the share. The fold-down
   `(L + R) / 2` is the input exactly (to float rounding).
 - `codec`: the generated stereo's own mid plus `width` times its side; at `width=1` the decoded L/R as generated.
 - `parametric`: per band and frame, the generated stereo's side is described by its part correlated with its mid
@@ -53,9 +54,9 @@ def render_mid_side(
 ) -> np.ndarray:
     """Stereo `(samples, 2)` whose mid is `mono` and whose side is `width` times the generated stereo's side.
 
-    With `equalise`, the side's energy is first equalised per band and frame by `E[mono] / E[generated mid]` (a
-    boost of at most `MAX_EQUALISATION_DB`), and the share `coherent` (0 to 1) of its part correlated with the
-    generated mid is rebuilt from `mono`; see the module. Without, the side is taken as decoded.
+    With `equalise`, the side's energy is equalised per band and frame by `E[mono] / E[generated mid]` (a boost of
+    at most `MAX_EQUALISATION_DB`), and the share `coherent` (0 to 1) of its part correlated with the generated mid
+    is rebuilt from `mono`; see the module. Without, the side is taken as decoded.
     """
     if not 0.0 <= coherent <= 1.0:
         raise ValueError(f"coherent={coherent} must be between 0 and 1")
@@ -71,10 +72,14 @@ def render_mid_side(
         power_gain = ((wanted + floor) / (decoded + floor)).clamp(max=10 ** (MAX_EQUALISATION_DB / 10))
         correlation = analysis.band_energy((side_spectrum * generated_mid.conj()).real) / (decoded + floor)
         alpha = coherent * correlation.clamp(-1.0, 1.0)  # |alpha| <= 1 keeps sources between the speakers
-        # the decoded side carries what the coherent part leaves of the equalised side energy
-        rest = (power_gain * side_energy - alpha**2 * wanted).clamp(min=0.0)
-        gain = (rest / (side_energy + floor)).sqrt()
-        side = analysis.istft(analysis.per_bin(alpha) * spectrum + analysis.per_bin(gain) * side_spectrum)
+        # the share rebuilt from the input, and the equalised decoded side less that share
+        side_spectrum = analysis.per_bin(alpha) * spectrum + analysis.per_bin(power_gain.sqrt()) * (
+            side_spectrum - analysis.per_bin(alpha) * generated_mid
+        )
+        # the two parts add in phase only where the codec kept the phase: give the side the equalised energy
+        target = power_gain * side_energy
+        energy = analysis.band_energy(side_spectrum.abs() ** 2)
+        side = analysis.istft(analysis.per_bin(((target + floor) / (energy + floor)).sqrt()) * side_spectrum)
     side = width * side
     return np.stack([mono + side, mono - side], axis=1).astype(np.float32)
 

@@ -37,7 +37,7 @@ DEFAULT_MODEL_EVALUATION = (
 DEFAULT_MODEL_LIMITATIONS = (
     "This small model was trained on a CPU (1000 steps of 8 windows with left/right codes, then 2400 steps with "
     "mid/side codes, on a codec trained for 2400 steps). It beats dual mono on the spatial-cue distances and ties "
-    "the all-pass DSP upmixer on the level-difference distance (1.34 dB against 1.33), but not on coherence (0.183 "
+    "the all-pass DSP upmixer on the level-difference distance (1.33 dB for both), but not on coherence (0.183 "
     "against 0.164): its codec does not keep the phase of the side against the mid, so much of the side is diffuse.",
     "It cannot yet hear from a song how wide it should be: its width error per track is 4.7 dB (a song mixed near "
     "mono comes out as wide as any other). Fine-tuning on 9 h of real stereo music did not change that.",
