@@ -88,7 +88,7 @@ def _file_name(track: str) -> str:
 def run_eval(args: argparse.Namespace) -> int:
     """Handler of `mono2stereo eval`."""
     try:  # scipy and matplotlib come with the `dev` and `train` extras, not the base install
-        from .evaluate import evaluate_systems, load_reference, reference_files
+        from .evaluate import evaluate_systems, load_reference, reference_files, upmix_seeds
         from .plots import plot_band_cues, plot_stereo_field
         from .report import markdown_table, write_tables
     except ModuleNotFoundError as error:
@@ -119,7 +119,7 @@ def run_eval(args: argparse.Namespace) -> int:
         references = [load_reference(path, args.max_seconds) for path in files]
     except ValueError as error:
         raise CommandError(str(error)) from error
-    upmixes = sum(args.seeds if getattr(upmixer, "seeded", True) else 1 for upmixer in systems.values())
+    upmixes = sum(len(upmix_seeds(upmixer, args.seed, args.seeds)) for upmixer in systems.values())
     with tqdm(total=len(references) * upmixes, desc="eval", unit="upmix") as progress:
 
         def advance(track: str, system: str) -> None:

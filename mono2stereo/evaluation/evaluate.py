@@ -92,6 +92,13 @@ def dsp_system(name: str) -> Upmixer:
     return upmixer
 
 
+def upmix_seeds(upmixer: Upmixer, seed: int | None, num_seeds: int) -> list[int | None]:
+    """The seeds `evaluate_systems` upmixes with: `num_seeds` from `seed` on, or just `seed` for a DSP upmixer."""
+    if num_seeds == 1 or not getattr(upmixer, "seeded", True):
+        return [seed]
+    return list(range(seed, seed + num_seeds))
+
+
 def _profile(cues: SpatialCues) -> BandProfile:
     return BandProfile(
         centres_hz=cues.bands.centres_hz,
@@ -135,8 +142,7 @@ def evaluate_systems(
         if keep_field:
             result.field_cues[REFERENCE] = reference_cues
         for system, upmixer in systems.items():
-            seeds = [seed] if num_seeds == 1 or not getattr(upmixer, "seeded", True) else range(seed, seed + num_seeds)
-            for index, this_seed in enumerate(seeds):
+            for index, this_seed in enumerate(upmix_seeds(upmixer, seed, num_seeds)):
                 variants = np.asarray(upmixer(mono, reference.sampling_rate, this_seed), dtype=np.float32)
                 if variants.ndim == 2:
                     variants = variants[None]

@@ -71,10 +71,11 @@ def render_mid_side(
         floor = analysis.floor(wanted, decoded, side_energy)
         power_gain = ((wanted + floor) / (decoded + floor)).clamp(max=10 ** (MAX_EQUALISATION_DB / 10))
         correlation = analysis.band_energy((side_spectrum * generated_mid.conj()).real) / (decoded + floor)
-        alpha = coherent * correlation.clamp(-1.0, 1.0)  # |alpha| <= 1 keeps sources between the speakers
+        # |alpha| <= 1 keeps sources between the speakers
+        alpha = analysis.per_bin(coherent * correlation.clamp(-1.0, 1.0))
         # the share rebuilt from the input, and the equalised decoded side less that share
-        side_spectrum = analysis.per_bin(alpha) * spectrum + analysis.per_bin(power_gain.sqrt()) * (
-            side_spectrum - analysis.per_bin(alpha) * generated_mid
+        side_spectrum = alpha * spectrum + analysis.per_bin(power_gain.sqrt()) * (
+            side_spectrum - alpha * generated_mid
         )
         # the two parts add in phase only where the codec kept the phase: give the side the equalised energy
         target = power_gain * side_energy
