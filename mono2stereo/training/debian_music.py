@@ -11,6 +11,7 @@ so the sorted order (a folder source's shard order) interleaves songs.
 from __future__ import annotations
 
 import argparse
+import csv
 import glob
 import hashlib
 import os
@@ -97,35 +98,41 @@ def prepare(
     if os.path.exists(os.path.join(output_dir, "MANIFEST.tsv")):
         raise FileExistsError(f"{output_dir} already holds a prepared set (MANIFEST.tsv); choose another folder")
     debs = download(list(packages), debs_dir)
-    jobs = []
+    jobs = []  # (package, path inside the package, path on disk)
     for package, deb in debs.items():
         root = os.path.join(debs_dir, "unpacked", package)
         if not os.path.isdir(root):
             os.makedirs(os.path.dirname(root), exist_ok=True)
             subprocess.run(["dpkg", "-x", deb, root], check=True)
-        split_dir = os.path.join(output_dir, packages[package])
-        os.makedirs(split_dir, exist_ok=True)
-        copyright_file = os.path.join("usr/share/doc", package, "copyright")
+        os.makedirs(os.path.join(output_dir, packages[package]), exist_ok=True)
         for path in sorted(glob.glob(os.path.join(root, "**", "*"), recursive=True)):
-            if os.path.isfile(path) and is_music(os.path.relpath(path, root)):
-                rel = os.path.relpath(path, root)
-                jobs.append((package, packages[package], rel, copyright_file, path, split_dir))
+            rel = os.path.relpath(path, root)
+            if os.path.isfile(path) and is_music(rel):
+                jobs.append((package, rel, path))
     rows = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [
-            pool.submit(cut_song, path, split_dir, f"{package}/{rel}", sampling_rate, segment_s)
-            for package, _, rel, _, path, split_dir in jobs
+            pool.submit(
+                cut_song,
+                path,
+                os.path.join(output_dir, packages[package]),
+                f"{package}/{rel}",
+                sampling_rate,
+                segment_s,
+            )
+            for package, rel, path in jobs
         ]
-        for job, future in tqdm(zip(jobs, futures), total=len(jobs), desc="cutting songs", unit="song"):
+        for (package, rel, _), future in tqdm(zip(jobs, futures), total=len(jobs), desc="cutting songs", unit="song"):
             fields = future.result()
             if fields is not None:
-                package, split, rel, copyright_file, _, _ = job
-                rows.append({"package": package, "split": split, "file": rel, "copyright": copyright_file, **fields})
-    with open(os.path.join(output_dir, "MANIFEST.tsv"), "w") as manifest:
+                copyright_file = os.path.join("usr/share/doc", package, "copyright")
+                rows.append({"package": package, "split": packages[package], "file": rel, "copyright": copyright_file})
+                rows[-1].update(fields)
+    with open(os.path.join(output_dir, "MANIFEST.tsv"), "w", newline="") as manifest:
         columns = ["package", "split", "file", "copyright", "duration_s", "width_db", "segments"]
-        manifest.write("\t".join(columns) + "\n")
-        for row in rows:
-            manifest.write("\t".join(str(row[c]) for c in columns) + "\n")
+        writer = csv.DictWriter(manifest, fieldnames=columns, delimiter="\t", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
     return rows
 
 
