@@ -129,7 +129,8 @@ class Mono2StereoPipeline:
         Args:
             style: a style tag of the model (`model.config.styles`), or None to let the model choose.
             width: scales the generated side; 0 gives dual mono, 1 the generated width.
-            render: `mid-side` (the output's mid is the input), `codec` or `parametric`; see `rendering`.
+            render: `mid-side` (the output's mid is the input), `codec` or `parametric`; see `rendering`. A spatial
+                model has one way to render: its cues are decoded against the input, whose mid it keeps exactly.
             seed, generator: for reproducible output (pass one, not both).
             num_variants: independent samples; more than one returns `(variants, samples, 2)`.
             window_seconds, overlap_seconds: generation window (at most the model's) and the overlap each window
@@ -153,13 +154,7 @@ class Mono2StereoPipeline:
         if seed is not None:
             generator = torch.Generator(device=self.device).manual_seed(seed)
 
-        generated = self.generate_stereo(
-            resample(mono, sampling_rate, codec_rate),
-            window_frames=window,
-            overlap_frames=overlap,
-            num_variants=num_variants,
-            batch_size=batch_size,
-            progress=progress,
+        sampling = dict(
             style=style,
             width_db=target_width_db,
             generator=generator,
@@ -168,8 +163,19 @@ class Mono2StereoPipeline:
             top_k=top_k,
             top_p=top_p,
         )
+        windowing = dict(
+            window_frames=window, overlap_frames=overlap, num_variants=num_variants, batch_size=batch_size
+        )
+        resampled = resample(mono, sampling_rate, codec_rate)
         outputs, gains = [], []
-        for variant in generated:
+        if self.model.config.is_spatial:  # cues decoded against the input itself, at its rate
+            for cues in self.generate_cues(resampled, progress=progress, **windowing, **sampling):
+                stereo = self.model.codec.synthesize(mono, cues, sampling_rate, width)
+                gain = rendering.peak_gain(stereo)
+                outputs.append(stereo * np.float32(gain) if gain < 1.0 else stereo)
+                gains.append(gain)
+            return self._output(np.stack(outputs), sampling_rate, np.array(gains), folded)
+        for variant in self.generate_stereo(resampled, progress=progress, **windowing, **sampling):
             variant = resample(variant, codec_rate, sampling_rate, num_samples=mono.shape[0])
             stereo, gain = rendering.render(render, mono, variant, sampling_rate, width)
             outputs.append(stereo)
@@ -196,29 +202,79 @@ class Mono2StereoPipeline:
         generated and decoded in one batch, continuing from the last `overlap_frames` codes of window `i - 1`.
         """
         hop = self.model.config.hop_length
+        length = window_frames * hop
+
+        def decode(codes: torch.Tensor) -> np.ndarray:
+            return self.model.decode_stereo(codes, length).float().cpu().numpy().transpose(0, 2, 1)
+
+        stereo = self._generate_windows(
+            mono, window_frames, overlap_frames, num_variants, batch_size, progress, decode, hop, **sampling
+        )
+        return stereo[:, : mono.shape[0]]
+
+    def generate_cues(
+        self,
+        mono: np.ndarray,
+        window_frames: int,
+        overlap_frames: int,
+        num_variants: int = 1,
+        batch_size: int = 8,
+        progress: Progress | None = None,
+        **sampling,
+    ) -> np.ndarray:
+        """A spatial model's generated cues `(variants, frames, bands, 2)` for mono `(samples,)` at the codec's rate,
+        windowed as `generate_stereo` does; overlapping windows are crossfaded in the cue domain."""
+        codec = self.model.codec
+
+        def decode(codes: torch.Tensor) -> np.ndarray:
+            return codec.detokenize(codes).float().cpu().numpy()
+
+        cues = self._generate_windows(
+            mono, window_frames, overlap_frames, num_variants, batch_size, progress, decode, 1, **sampling
+        )
+        return cues[:, : codec.num_frames(mono.shape[0])]
+
+    def _generate_windows(
+        self,
+        mono: np.ndarray,
+        window_frames: int,
+        overlap_frames: int,
+        num_variants: int,
+        batch_size: int,
+        progress: Progress | None,
+        decode: Callable[[torch.Tensor], np.ndarray],
+        resolution: int,
+        **sampling,
+    ) -> np.ndarray:
+        """The window loop of `generate_stereo` and `generate_cues`: `decode` turns a batch of generated codes into
+        `(rows, window_frames * resolution, ...)`, which is crossfaded into `(variants, padded_frames * resolution,
+        ...)`."""
+        hop = self.model.config.hop_length
         max_segments = max(1, batch_size // num_variants)
         plan = plan_windows(num_frames(mono.shape[0], hop), window_frames, overlap_frames, max_segments)
         padded = np.zeros(plan.padded_frames * hop, dtype=np.float32)
         padded[: mono.shape[0]] = mono
-        output = np.zeros((num_variants, plan.padded_frames * hop, 2), dtype=np.float32)
         length = plan.window_frames * hop
         segments = plan.num_segments
-        previous = None
+        output = previous = None
         for index in range(plan.windows_per_segment):
-            starts = [plan.window_start(segment, index) * hop for segment in range(segments)]
-            windows = np.stack([padded[start : start + length] for start in starts])
+            starts = [plan.window_start(segment, index) for segment in range(segments)]
+            windows = np.stack([padded[start * hop : start * hop + length] for start in starts])
             batch = torch.from_numpy(np.tile(windows, (num_variants, 1))).to(self.device)  # row = variant, segment
             mono_codes = self.model.encode_mono(batch)
             prefix = None if previous is None else previous[..., -plan.overlap_frames :]
             previous = self.model.generate(mono_codes, prefix_codes=prefix, **sampling)
-            decoded = self.model.decode_stereo(previous, length).float().cpu().numpy()  # (rows, 2, length)
-            for row, audio in enumerate(decoded):
+            decoded = decode(previous)  # (rows, window_frames * resolution, ...)
+            if output is None:
+                output = np.zeros((num_variants, plan.padded_frames * resolution, *decoded.shape[2:]), np.float32)
+            for row, values in enumerate(decoded):
                 variant, segment = divmod(row, segments)
-                envelope = plan.window_envelope(segment, index, hop)
-                output[variant, starts[segment] : starts[segment] + length] += (audio * envelope).T
+                envelope = plan.window_envelope(segment, index, resolution).reshape(-1, *[1] * (values.ndim - 1))
+                start = starts[segment] * resolution
+                output[variant, start : start + values.shape[0]] += values * envelope
             if progress is not None:
                 progress(index + 1, plan.windows_per_segment)
-        return output[:, : mono.shape[0]]
+        return output
 
 
 def load_pipeline(

@@ -10,6 +10,11 @@ from transformers import AutoConfig, EncodecConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
 from .codec import CHANNEL_LAYOUTS
+from .delay_pattern import stereo_delays
+from .spatial_codec import SpatialCodecConfig
+
+AutoConfig.register(SpatialCodecConfig.model_type, SpatialCodecConfig, exist_ok=True)
+SPATIAL_LAYOUT = "spatial"  # the channel layout of a spatial codec: cues of the stereo image, not two signals
 
 DEFAULT_STYLES = ("modern", "vintage", "wide", "narrow")
 UNCONDITIONAL_STYLE = "<unconditional>"
@@ -32,14 +37,18 @@ class Mono2StereoConfig(PreTrainedConfig):
     stored twice.
 
     Args:
-        codec (`EncodecConfig` or `dict`): the neural codec whose tokens the model reads and writes. It must be mono
-            (`audio_channels=1`) and encode in one chunk (`chunk_length_s=None`).
+        codec (`EncodecConfig`, `SpatialCodecConfig` or `dict`): the codec whose tokens the model writes. An
+            EnCodec codec (the model reads the mono's codes and writes two coded signals) must be mono
+            (`audio_channels=1`) and encode in one chunk (`chunk_length_s=None`). A spatial codec
+            (`model_type: mono2stereo-spatial-codec`) makes the model read features of the full-resolution mono
+            and write per-band level-difference and coherence tokens, decoded against the input.
         codec_bandwidth (`float`, *optional*): the codec bandwidth in kbps that sets how many codebooks are used;
             one of `codec.target_bandwidths`. Defaults to the largest.
         channel_layout (`str`): the two signals coded per stereo example: `"left-right"` (L and R, as MusicGen
             stereo) or `"mid-side"` (the mid `(L + R) / 2`, whose codes are the mono's own, and the side
             `(L - R) / 2`). A coarse codec collapses the small differences between L and R onto the same codes;
-            coding the side itself keeps it (see benchmarks/RESULTS.md, "Codec bound").
+            coding the side itself keeps it (see benchmarks/RESULTS.md, "Codec bound"). A spatial codec's layout
+            is always `"spatial"`.
         hidden_size (`int`): width of the mono encoder and of the stereo decoder.
         num_encoder_layers (`int`): depth of the non-causal encoder over the mono frames.
         num_decoder_layers (`int`): depth of the causal decoder over the stereo tokens.
@@ -82,7 +91,10 @@ class Mono2StereoConfig(PreTrainedConfig):
         self.width_db_range = [float(value) for value in self.width_db_range]
         if self.intermediate_size is None:
             self.intermediate_size = 4 * self.hidden_size
-        if self.codec_bandwidth is None:
+        if self.is_spatial:
+            self.channel_layout = SPATIAL_LAYOUT
+            self.codec_bandwidth = None
+        elif self.codec_bandwidth is None and isinstance(self.codec, EncodecConfig):
             self.codec_bandwidth = float(max(self.codec.target_bandwidths))
         self._check_values()
 
@@ -90,16 +102,26 @@ class Mono2StereoConfig(PreTrainedConfig):
         def fail(field: str, value, expected: str) -> None:
             raise ValueError(f"Mono2StereoConfig.{field}={value!r} is invalid: {expected}")
 
-        if not isinstance(self.codec, EncodecConfig):
-            fail("codec", type(self.codec).__name__, "an EncodecConfig (model_type 'encodec') is required")
-        if self.codec.audio_channels != 1:
-            fail("codec.audio_channels", self.codec.audio_channels, "the codec must be mono; L and R are coded apart")
-        if self.codec.chunk_length_s is not None:
-            fail("codec.chunk_length_s", self.codec.chunk_length_s, "codecs that encode in chunks are not supported")
-        if self.codec_bandwidth not in [float(b) for b in self.codec.target_bandwidths]:
-            fail("codec_bandwidth", self.codec_bandwidth, f"must be one of {list(self.codec.target_bandwidths)}")
-        if self.channel_layout not in CHANNEL_LAYOUTS:
-            fail("channel_layout", self.channel_layout, f"must be one of {', '.join(CHANNEL_LAYOUTS)}")
+        if not isinstance(self.codec, (EncodecConfig, SpatialCodecConfig)):
+            fail(
+                "codec",
+                type(self.codec).__name__,
+                "an EncodecConfig (model_type 'encodec') or a SpatialCodecConfig "
+                f"(model_type {SpatialCodecConfig.model_type!r}) is required",
+            )
+        if not self.is_spatial:
+            if self.codec.audio_channels != 1:
+                fail(
+                    "codec.audio_channels",
+                    self.codec.audio_channels,
+                    "the codec must be mono; signals are coded apart",
+                )
+            if self.codec.chunk_length_s is not None:
+                fail("codec.chunk_length_s", self.codec.chunk_length_s, "codecs that encode in chunks are unsupported")
+            if self.codec_bandwidth not in [float(b) for b in self.codec.target_bandwidths]:
+                fail("codec_bandwidth", self.codec_bandwidth, f"must be one of {list(self.codec.target_bandwidths)}")
+            if self.channel_layout not in CHANNEL_LAYOUTS:
+                fail("channel_layout", self.channel_layout, f"must be one of {', '.join(CHANNEL_LAYOUTS)}")
         for field in _INTEGER_FIELDS:
             value = getattr(self, field)
             if not isinstance(value, int) or isinstance(value, bool):
@@ -128,6 +150,11 @@ class Mono2StereoConfig(PreTrainedConfig):
             fail("initializer_range", self.initializer_range, "must be positive")
 
     @property
+    def is_spatial(self) -> bool:
+        """Whether the model writes a spatial codec's cue tokens (else two EnCodec-coded signals)."""
+        return isinstance(self.codec, SpatialCodecConfig)
+
+    @property
     def sampling_rate(self) -> int:
         """Audio sample rate of the codec, in Hz."""
         return self.codec.sampling_rate
@@ -149,15 +176,27 @@ class Mono2StereoConfig(PreTrainedConfig):
 
     @property
     def num_codebooks(self) -> int:
-        """Codebooks per channel at `codec_bandwidth`."""
+        """Codebooks per coded signal at `codec_bandwidth` (EnCodec), or the spatial codec's codebooks (bands)."""
+        if self.is_spatial:
+            return self.codec.num_codebooks
         # The same rule as the codec's quantizer uses to pick its number of codebooks.
         bits_per_frame = math.log2(self.codec.codebook_size) * self.codec.frame_rate
         return max(1, int(math.floor(self.codec_bandwidth * 1000 / bits_per_frame)))
 
     @property
     def num_stereo_codebooks(self) -> int:
-        """Interleaved codebooks of the stereo stream: `[1L, 1R, 2L, 2R, ...]`."""
-        return 2 * self.num_codebooks
+        """Codebooks of the generated stream: `[1L, 1R, 2L, 2R, ...]` (EnCodec), one per band (spatial)."""
+        return self.num_codebooks if self.is_spatial else 2 * self.num_codebooks
+
+    @property
+    def delays(self) -> list[int]:
+        """The delay in frames of each generated codebook."""
+        return self.codec.delays if self.is_spatial else stereo_delays(self.num_stereo_codebooks)
+
+    @property
+    def num_mono_channels(self) -> int:
+        """Rows of the mono conditioning `(batch, rows, frames)`: codebooks (EnCodec) or feature bands (spatial)."""
+        return self.codec.num_feature_bands if self.is_spatial else self.num_codebooks
 
     @property
     def special_token_id(self) -> int:

@@ -67,7 +67,8 @@ def generate_stereo_codes(
     generator: torch.Generator | None = None,
     use_cache: bool = True,
 ) -> torch.Tensor:
-    """Generate stereo codes `(batch, 2 * codebooks, frames)` for mono codes `(batch, codebooks, frames)`.
+    """Generate stereo codes `(batch, stereo_codebooks, frames)` for the mono conditioning `(batch, rows, frames)`
+    (`model.encode_mono`: mono codes, or a spatial model's mono features).
 
     Each batch row is one window. `prefix_codes (batch, 2 * codebooks, P)` fixes the stereo codes of the first P
     frames (the end of the previous window) and generation continues from there. With `guidance_scale` != 1 the
@@ -75,8 +76,10 @@ def generate_stereo_codes(
     reproducible samples; `temperature=0` is greedy. Returns codes in the undelayed layout.
     """
     config = model.config
-    if mono_codes.dim() != 3 or mono_codes.shape[1] != config.num_codebooks:
-        raise ValueError(f"mono_codes must be (batch, {config.num_codebooks}, frames), got {tuple(mono_codes.shape)}")
+    if mono_codes.dim() != 3 or mono_codes.shape[1] != config.num_mono_channels:
+        raise ValueError(
+            f"mono_codes must be (batch, {config.num_mono_channels}, frames), got {tuple(mono_codes.shape)}"
+        )
     if seed is not None and generator is not None:
         raise ValueError("pass either seed or generator, not both")
     if temperature < 0 or top_k < 0 or not 0.0 <= top_p <= 1.0:

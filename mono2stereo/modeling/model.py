@@ -1,8 +1,10 @@
-"""`Mono2StereoModel`: a mono-conditioned decoder transformer over interleaved stereo EnCodec tokens (L/R or M/S).
+"""`Mono2StereoModel`: a mono-conditioned decoder transformer over stereo tokens of one of two kinds.
 
-The frozen codec turns audio into codes. A non-causal encoder reads the mono codes of a window (full look-ahead);
-a causal decoder predicts the stereo codes `[1L, 1R, 2L, 2R, ...]` in the paired delay pattern, with the mono
-encoding added at the same time position, plus a style embedding and a width control.
+EnCodec kind: the frozen codec turns audio into codes; a non-causal encoder reads the mono codes of a window
+(full look-ahead) and a causal decoder predicts the stereo codes `[1L, 1R, 2L, 2R, ...]` (or M/S) in the paired
+delay pattern. Spatial kind: the encoder reads log band energies of the full-resolution mono and the decoder
+predicts one token per band and frame, the band's level difference and coherence (`spatial_codec`). Either way the
+mono encoding is added at the same time position, plus a style embedding and a width control.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from transformers.utils import ModelOutput
 
 from .codec import decode_mono, encode_mono, interleave_channels, layout_signals, split_channels, stereo_from_signals
 from .configuration import Mono2StereoConfig
-from .delay_pattern import apply_delay_pattern, delayed_length, stereo_delays, valid_delay_mask
+from .delay_pattern import apply_delay_pattern, delayed_length, valid_delay_mask
 from .layers import KVCache, TransformerStack, sinusoidal_positions
+from .spatial_codec import SpatialCodec
 
 COPY_BIAS_INIT = 5.0  # e^5 ~ 150: the mono's token starts far above any other of ~1000 near-equal logits
 
@@ -98,11 +101,14 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
     def __init__(self, config: Mono2StereoConfig):
         super().__init__(config)
         hidden, vocabulary = config.hidden_size, config.codebook_size + 1  # + the special token
-        self.codec = EncodecModel(config.codec)
+        self.codec = SpatialCodec(config.codec) if config.is_spatial else EncodecModel(config.codec)
         self.codec.requires_grad_(False)
-        self.delays = stereo_delays(config.num_stereo_codebooks)
+        self.delays = config.delays
 
-        self.mono_embeddings = nn.ModuleList(nn.Embedding(vocabulary, hidden) for _ in range(config.num_codebooks))
+        if config.is_spatial:  # the mono's features, one vector per frame
+            self.mono_features = nn.Linear(config.num_mono_channels, hidden)
+        else:
+            self.mono_embeddings = nn.ModuleList(nn.Embedding(vocabulary, hidden) for _ in range(config.num_codebooks))
         self.stereo_embeddings = nn.ModuleList(
             nn.Embedding(vocabulary, hidden) for _ in range(config.num_stereo_codebooks)
         )
@@ -110,8 +116,8 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         self.width_projection = nn.Sequential(nn.Linear(1, hidden), nn.GELU(), nn.Linear(hidden, hidden))
         self.width_unconditional = nn.Parameter(torch.zeros(hidden))
         self.mono_encoder = TransformerStack(config, config.num_encoder_layers, causal=False)
-        # Pair k at position t predicts frame t - k: the projection sees the mono frames t - K + 1 .. t.
-        self.mono_projection = nn.Conv1d(hidden, hidden, kernel_size=config.num_codebooks)
+        # Codebook c at position t predicts frame t - delay[c]: the projection sees the mono frames t - D .. t.
+        self.mono_projection = nn.Conv1d(hidden, hidden, kernel_size=max(self.delays) + 1)
         # The copy prior: a bonus on the logit of the mono's own token (a centred source codes alike in L, R, M).
         self.copy_bias = nn.Parameter(torch.zeros(config.num_stereo_codebooks))
         self.decoder = TransformerStack(config, config.num_decoder_layers, causal=True)
@@ -134,16 +140,22 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
     # ----- audio <-> codes through the frozen codec -----
 
     def encode_mono(self, audio: torch.Tensor) -> torch.Tensor:
-        """Mono audio `(batch, samples)` at `config.sampling_rate` to codes `(batch, codebooks, frames)`."""
+        """Mono audio `(batch, samples)` at `config.sampling_rate` to the model's conditioning
+        `(batch, config.num_mono_channels, frames)`: codes (EnCodec kind) or features (spatial kind)."""
+        if self.config.is_spatial:
+            return self.codec.mono_features(audio)
         return encode_mono(self.codec, audio, self.config.codec_bandwidth)
 
     def encode_stereo(self, audio: torch.Tensor) -> torch.Tensor:
-        """Stereo audio `(batch, 2, samples)` to interleaved codes `(batch, 2 * codebooks, frames)`.
+        """Stereo audio `(batch, 2, samples)` to its tokens `(batch, stereo_codebooks, frames)`.
 
-        The two coded signals are L and R, or M and S, as `config.channel_layout` says.
+        EnCodec kind: the two coded signals are L and R, or M and S, as `config.channel_layout` says, interleaved.
+        Spatial kind: the tokens of the stereo's per-band cues.
         """
         if audio.dim() != 3 or audio.shape[1] != 2:
             raise ValueError(f"expected stereo audio shaped (batch, 2, samples), got {tuple(audio.shape)}")
+        if self.config.is_spatial:
+            return self.codec.tokenize(self.codec.analyze(audio))
         both = self.encode_mono(torch.cat(layout_signals(audio, self.config.channel_layout)))
         return interleave_channels(*both.chunk(2))
 
@@ -152,7 +164,12 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         return decode_mono(self.codec, codes, num_samples)
 
     def decode_stereo(self, codes: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
-        """Interleaved stereo codes `(batch, 2 * codebooks, frames)` to L/R audio `(batch, 2, samples)`."""
+        """Interleaved stereo codes `(batch, 2 * codebooks, frames)` to L/R audio `(batch, 2, samples)`.
+
+        A spatial model's tokens describe the stereo given the mono: decode them with `codec.synthesize`.
+        """
+        if self.config.is_spatial:
+            raise ValueError("spatial tokens decode against the mono: use model.codec.synthesize(mono, cues, rate)")
         both = self.decode_mono(torch.cat(split_channels(codes)), num_samples)
         return stereo_from_signals(*both.chunk(2), self.config.channel_layout)
 
@@ -170,8 +187,11 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
     def encode_condition(
         self, mono_codes: torch.Tensor, condition: torch.Tensor, frames_mask: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Encode the mono codes `(batch, codebooks, frames)` into time-aligned states `(batch, frames, hidden)`."""
-        hidden = sum(embedding(mono_codes[:, k]) for k, embedding in enumerate(self.mono_embeddings))
+        """Encode the mono conditioning `(batch, rows, frames)` into time-aligned states `(batch, frames, hidden)`."""
+        if self.config.is_spatial:
+            hidden = self.mono_features(mono_codes.transpose(1, 2).to(self.mono_features.weight.dtype))
+        else:
+            hidden = sum(embedding(mono_codes[:, k]) for k, embedding in enumerate(self.mono_embeddings))
         positions = torch.arange(mono_codes.shape[-1], device=mono_codes.device)
         hidden = hidden + sinusoidal_positions(positions, hidden.shape[-1]).to(hidden.dtype) + condition[:, None]
         states = self.mono_encoder(hidden, key_padding_mask=frames_mask)
@@ -204,15 +224,21 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         return logits.scatter_add(-1, copy_tokens.clamp(max=vocabulary - 1)[..., None], bonus)
 
     def aligned_mono_states(self, mono_states: torch.Tensor, length: int) -> torch.Tensor:
-        """Mono states for `length` delayed positions: position t sees mono frames t - K + 1 .. t (zeros past the
-        last frame), the frames its codebook pairs are predicting."""
+        """Mono states for `length` delayed positions: position t sees mono frames t - D .. t (D the largest delay;
+        zeros past the last frame), the frames its codebooks are predicting."""
         padded = F.pad(mono_states, (0, 0, 0, length - mono_states.shape[1])).transpose(1, 2)
-        causal = F.pad(padded, (self.config.num_codebooks - 1, 0))
+        causal = F.pad(padded, (max(self.delays), 0))
         return self.mono_projection(causal).transpose(1, 2)
 
     def mono_copy_tokens(self, mono_codes: torch.Tensor) -> torch.Tensor:
         """The mono's codes in the stereo delayed layout `(batch, 2K, frames + max_delay)`: kL and kR both get
-        mono codebook k, so each stereo position knows the mono token of its own frame and level."""
+        mono codebook k, so each stereo position knows the mono token of its own frame and level. A spatial model
+        has no mono tokens: every position gets the special token, which copies nothing."""
+        if self.config.is_spatial:
+            batch, frames = mono_codes.shape[0], mono_codes.shape[-1]
+            length = delayed_length(frames, self.delays)
+            shape = (batch, self.config.num_stereo_codebooks, length)
+            return torch.full(shape, self.config.special_token_id, dtype=torch.long, device=mono_codes.device)
         paired = mono_codes.repeat_interleave(2, dim=1)
         return apply_delay_pattern(paired, self.delays, self.config.special_token_id)
 

@@ -7,6 +7,7 @@ import torch
 from .codec import randomize_codebooks, tiny_codec_config
 from .configuration import Mono2StereoConfig
 from .model import Mono2StereoModel
+from .spatial_codec import SpatialCodecConfig
 
 
 def tiny_config(**overrides) -> Mono2StereoConfig:
@@ -25,12 +26,32 @@ def tiny_config(**overrides) -> Mono2StereoConfig:
     return Mono2StereoConfig(**values)
 
 
-def tiny_model(seed: int = 0, **overrides) -> Mono2StereoModel:
-    """A randomly initialised tiny model in eval mode whose codec has random (non-zero) codebooks."""
+def tiny_spatial_codec_config(**overrides) -> SpatialCodecConfig:
+    """A small spatial codec (8 kHz, 40 frames/s, 8 bands, 12 feature bands) for tests and debugging."""
+    values = dict(
+        sampling_rate=8000,
+        hop_length=200,
+        frame_length=512,
+        num_bands=8,
+        num_feature_bands=12,
+        highest_hz=3800.0,
+        bands_per_delay=4,
+        smoothing_frames=3,
+    )
+    values.update(overrides)
+    return SpatialCodecConfig(**values)
+
+
+def tiny_model(seed: int = 0, spatial: bool = False, **overrides) -> Mono2StereoModel:
+    """A randomly initialised tiny model in eval mode: EnCodec kind with random (non-zero) codebooks, or with
+    `spatial=True` the spatial kind on `tiny_spatial_codec_config`."""
     torch.manual_seed(seed)
+    if spatial:
+        overrides.setdefault("codec", tiny_spatial_codec_config().to_dict())
     model = Mono2StereoModel(tiny_config(**overrides)).eval()
-    randomize_codebooks(model.codec, torch.Generator().manual_seed(seed))
+    if not spatial:
+        randomize_codebooks(model.codec, torch.Generator().manual_seed(seed))
     return model
 
 
-__all__ = ["tiny_config", "tiny_model"]
+__all__ = ["tiny_config", "tiny_model", "tiny_spatial_codec_config"]

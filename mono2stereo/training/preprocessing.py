@@ -98,10 +98,15 @@ class CodecEncoder(torch.nn.Module):
         self.codec = copy.deepcopy(model.codec).eval().requires_grad_(False)
         self.bandwidth = model.config.codec_bandwidth
         self.layout = model.config.channel_layout
+        self.spatial = model.config.is_spatial
 
     @torch.no_grad()
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Stereo audio `(batch, 2, samples)` to mono codes `(batch, K, F)` and stereo codes `(batch, 2K, F)`."""
+        """Stereo audio `(batch, 2, samples)` to mono codes `(batch, K, F)` and stereo codes `(batch, 2K, F)`;
+        for a spatial model, the mono's features `(batch, feature_bands, F)` and the cue tokens `(batch, bands, F)`.
+        """
+        if self.spatial:
+            return self.codec.mono_features(mono_fold(audio)), self.codec.tokenize(self.codec.analyze(audio))
         batch = audio.shape[0]
         first, second = layout_signals(audio, self.layout)
         if self.layout == "mid-side":  # the mid is the mono fold itself: coded once, as the mono

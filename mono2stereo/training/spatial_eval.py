@@ -1,7 +1,8 @@
 """Spatial metrics in the periodic eval: the model upmixes held-out examples and is scored against their stereo.
 
 With `spatial_eval: true` in the training config, every eval batch of audio is folded to mono, generated with a
-fixed seed and no style or width (what a user gets by default), decoded, rendered `mid-side` and scored with the
+fixed seed and no style or width (what a user gets by default), decoded, rendered `mid-side` (a spatial model's
+cues are synthesised against the mono) and scored with the
 evaluation's metrics against the example's own stereo: the level-difference and coherence distribution distances
 and the width error, logged as `eval/ild_distance_db`, `eval/coherence_distance` and `eval/width_error_db`.
 The loss says how well the model predicts codes; these say how its stereo sounds placed.
@@ -29,12 +30,17 @@ def spatial_metrics(model: torch.nn.Module, batch: dict) -> dict[str, float]:
     rate = model.config.sampling_rate
     mono = audio.mean(1)
     codes = model.generate(model.encode_mono(mono), seed=SEED)
-    generated = model.decode_stereo(codes, audio.shape[-1]).float().cpu().numpy()
+    if model.config.is_spatial:  # cues, decoded against the mono
+        generated = model.codec.detokenize(codes).float().cpu().numpy()
+    else:
+        generated = model.decode_stereo(codes, audio.shape[-1]).float().cpu().numpy().transpose(0, 2, 1)
     scores = []
-    for reference, upmix_source, mono_signal in zip(audio.cpu().numpy(), generated, mono.cpu().numpy(), strict=True):
-        reference, upmix_source = reference.T, upmix_source.T  # (samples, 2)
-        upmix = render_mid_side(mono_signal, upmix_source, rate)
-        scores.append(evaluate_upmix(upmix, reference, mono_signal, rate))
+    for reference, decoded, mono_signal in zip(audio.cpu().numpy(), generated, mono.cpu().numpy(), strict=True):
+        if model.config.is_spatial:
+            upmix = model.codec.synthesize(mono_signal, decoded, rate)
+        else:
+            upmix = render_mid_side(mono_signal, decoded, rate)
+        scores.append(evaluate_upmix(upmix, reference.T, mono_signal, rate))
     return {key: float(np.nanmean([score[key] for score in scores])) for key in LOGGED}
 
 

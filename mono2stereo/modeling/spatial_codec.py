@@ -1,0 +1,301 @@
+"""The spatial codec: a stereo image as per-band level-difference and coherence cues, decoded against the mono.
+
+Parametric stereo (Breebaart et al. 2005; for upmixing, Serrà et al. 2023). Per ERB band and frame, the stereo is
+described by its inter-channel level difference (ILD, dB) and coherence (IC, 0..1), which need no waveform codec:
+
+- `analyze(stereo)`: cues `(batch, frames, bands, 2)` of L/R at the codec's rate;
+- `tokenize` / `detokenize`: one codebook per band, each token the nearest (ILD, IC) pair of two fixed grids;
+- `mono_features(mono)`: what the transformer hears of the input: log energies on finer ERB bands per frame;
+- `synthesize(mono, cues, rate)`: stereo at any rate whose mid is the input exactly. Per band, the side is
+  `S = alpha * M + beta * D`, with `D` the input through an all-pass decorrelator (never louder than the input in
+  a band and frame, so transients stay out of it) and `(alpha, beta)` the unique pair that gives the cues;
+  cues are interpolated between frames, so nothing zippers.
+
+The codec has no weights: every number is in `SpatialCodecConfig`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import numpy as np
+import torch
+from huggingface_hub.dataclasses import strict
+from transformers import PreTrainedConfig
+
+from ..evaluation.bands import erb_number, frequency_from_erb_number
+from ..evaluation.decorrelators import schroeder_allpass
+
+# Quantisation grids. Level differences finer near the centre, where the ear resolves them best (as HE-AAC's
+# parametric stereo grids); coherence finer near 1, where most real mixes sit.
+ILD_LEVELS_DB = (0.0, 1.0, 2.0, 3.0, 4.5, 6.0, 8.0, 10.0, 12.5, 15.0, 18.0, 21.0, 25.0, 30.0, 35.0, 40.0)
+COHERENCE_LEVELS = (0.0, 0.3, 0.5, 0.65, 0.78, 0.88, 0.95, 1.0)
+FEATURE_FLOOR_DB = -80.0  # mono features below the window's loudest band-frame by more than this are floored
+SILENCE_FLOOR = 1e-10  # band energies below this are silence: no level difference, full coherence
+
+
+@strict
+class SpatialCodecConfig(PreTrainedConfig):
+    r"""
+    The spatial codec of a [`Mono2StereoModel`] that generates parametric-stereo cues instead of waveform codes.
+
+    Args:
+        sampling_rate (`int`): rate at which stereo is analysed and the mono's features are read, in Hz.
+        hop_length (`int`): samples per cue frame at `sampling_rate`.
+        frame_length (`int`): STFT window of the analysis at `sampling_rate` (a power of two).
+        num_bands (`int`): ERB bands that carry cues, equally spaced on the ERB scale from `lowest_hz` to
+            `highest_hz` (bins outside go to the first or last band).
+        num_feature_bands (`int`): ERB bands of the mono's log-energy features.
+        lowest_hz, highest_hz (`float`): the band range.
+        ild_levels_db (`list[float]`): the non-negative level-difference grid in dB, mirrored for negative ones.
+        coherence_levels (`list[float]`): the coherence grid, within [0, 1].
+        bands_per_delay (`int`): codebooks (bands) that share a delay: band `b` is delayed by
+            `b // bands_per_delay` frames, so higher bands are generated knowing the lower ones of the same frame.
+        smoothing_frames (`int`): the analysis averages band powers and cross-spectra over this many frames (odd)
+            before forming the cues; a coherence measured on one frame of a band of few bins is always near 1.
+    """
+
+    model_type: ClassVar[str] = "mono2stereo-spatial-codec"
+
+    sampling_rate: int = 32000
+    hop_length: int = 800
+    frame_length: int = 2048
+    num_bands: int = 32
+    num_feature_bands: int = 64
+    lowest_hz: float = 50.0
+    highest_hz: float = 16000.0
+    ild_levels_db: list[float] | tuple[float, ...] = ILD_LEVELS_DB
+    coherence_levels: list[float] | tuple[float, ...] = COHERENCE_LEVELS
+    bands_per_delay: int = 8
+    smoothing_frames: int = 5
+
+    def __post_init__(self, **kwargs):
+        super().__post_init__(**kwargs)
+        self.ild_levels_db = [float(v) for v in self.ild_levels_db]
+        self.coherence_levels = [float(v) for v in self.coherence_levels]
+
+        def fail(field: str, value, expected: str) -> None:
+            raise ValueError(f"SpatialCodecConfig.{field}={value!r} is invalid: {expected}")
+
+        for field in ("sampling_rate", "hop_length", "frame_length", "num_bands", "num_feature_bands"):
+            value = getattr(self, field)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                fail(field, value, "must be a positive integer")
+        if self.frame_length & (self.frame_length - 1) or self.frame_length < self.hop_length:
+            fail("frame_length", self.frame_length, f"must be a power of two >= hop_length={self.hop_length}")
+        if not 0 < self.lowest_hz < self.highest_hz <= self.sampling_rate / 2:
+            fail("highest_hz", self.highest_hz, f"need 0 < lowest_hz < highest_hz <= {self.sampling_rate / 2}")
+        levels = self.ild_levels_db
+        if not levels or levels[0] != 0.0 or any(b <= a for a, b in zip(levels, levels[1:])):
+            fail("ild_levels_db", levels, "must start at 0 and increase")
+        coherence = self.coherence_levels
+        if len(coherence) < 2 or any(b <= a for a, b in zip(coherence, coherence[1:])) or not 0 <= coherence[0]:
+            fail("coherence_levels", coherence, "must increase within [0, 1]")
+        if coherence[-1] > 1:
+            fail("coherence_levels", coherence, "must increase within [0, 1]")
+        if not isinstance(self.smoothing_frames, int) or self.smoothing_frames < 1 or self.smoothing_frames % 2 == 0:
+            fail("smoothing_frames", self.smoothing_frames, "must be a positive odd integer")
+        if not isinstance(self.bands_per_delay, int) or self.bands_per_delay < 1:
+            fail("bands_per_delay", self.bands_per_delay, "must be a positive integer")
+
+    @property
+    def frame_rate(self) -> float:
+        """Cue frames per second."""
+        return self.sampling_rate / self.hop_length
+
+    @property
+    def ild_grid_db(self) -> list[float]:
+        """Every level-difference step, negative to positive."""
+        positive = self.ild_levels_db[1:]
+        return [-v for v in reversed(positive)] + [0.0] + positive
+
+    @property
+    def codebook_size(self) -> int:
+        """Tokens per codebook: every (level difference, coherence) pair."""
+        return len(self.ild_grid_db) * len(self.coherence_levels)
+
+    @property
+    def num_codebooks(self) -> int:
+        """One codebook per band."""
+        return self.num_bands
+
+    @property
+    def delays(self) -> list[int]:
+        """The delay of each codebook (band) in frames."""
+        return [band // self.bands_per_delay for band in range(self.num_bands)]
+
+
+def band_edges_hz(num_bands: int, lowest_hz: float, highest_hz: float) -> np.ndarray:
+    """`num_bands + 1` edges equally spaced on the ERB-number scale."""
+    return frequency_from_erb_number(np.linspace(erb_number(lowest_hz), erb_number(highest_hz), num_bands + 1))
+
+
+def band_of_bins(frequencies: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Band index of each frequency; those below the first edge or above the last go to the first or last band."""
+    return np.clip(np.searchsorted(edges, frequencies, side="right") - 1, 0, len(edges) - 2)
+
+
+def cues_to_gains(cues: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(..., 2)` (ILD dB, IC) to the side gains `(alpha, beta)` of `S = alpha * M + beta * D` (D uncorrelated with
+    the mid M and of its energy).
+
+    With `r = (g - 1) / (g + 1)` for the power ratio `g` of L over R and `q = IC * sqrt(1 - r^2)`:
+    `a = 2 / (1 + q)`, `alpha = a * r / 2`, `beta^2 = (1 - r^2) (1 - IC^2) / (1 + q)^2`.
+    """
+    ratio = torch.pow(10.0, cues[..., 0] / 10.0)
+    r = (ratio - 1) / (ratio + 1)
+    coherence = cues[..., 1].clamp(0.0, 1.0)
+    root = (1 - r * r).clamp(min=0.0).sqrt()
+    q = coherence * root
+    alpha = r / (1 + q)
+    beta = root * (1 - coherence * coherence).clamp(min=0.0).sqrt() / (1 + q)
+    return alpha, beta
+
+
+class SpatialCodec(torch.nn.Module):
+    """Analysis, tokens and synthesis of `SpatialCodecConfig`; see the module docstring. It holds no weights."""
+
+    def __init__(self, config: SpatialCodecConfig):
+        super().__init__()
+        self.config = config
+        frequencies = np.fft.rfftfreq(config.frame_length, 1 / config.sampling_rate)
+        edges = band_edges_hz(config.num_bands, config.lowest_hz, config.highest_hz)
+        feature_edges = band_edges_hz(config.num_feature_bands, config.lowest_hz, config.highest_hz)
+        self.register_buffer("bands", self._membership(band_of_bins(frequencies, edges), config.num_bands), False)
+        features = self._membership(band_of_bins(frequencies, feature_edges), config.num_feature_bands)
+        self.register_buffer("feature_bands", features / features.sum(1, keepdim=True).clamp(min=1), False)
+        self.register_buffer("window", torch.hann_window(config.frame_length), False)
+        self.register_buffer("ild_grid", torch.tensor(config.ild_grid_db), False)
+        self.register_buffer("coherence_grid", torch.tensor(config.coherence_levels), False)
+
+    @staticmethod
+    def _membership(band_index: np.ndarray, num_bands: int) -> torch.Tensor:
+        return torch.nn.functional.one_hot(torch.from_numpy(band_index), num_bands).T.float()
+
+    def num_frames(self, num_samples: int) -> int:
+        """Cue frames that cover `num_samples` samples at the codec's rate."""
+        return -(-num_samples // self.config.hop_length)
+
+    def _spectrum(self, audio: torch.Tensor) -> torch.Tensor:
+        """`(..., samples)` to the complex STFT `(..., bins, frames)`, one frame per hop from sample 0."""
+        shape, frames = audio.shape[:-1], self.num_frames(audio.shape[-1])
+        flat = audio.reshape(-1, audio.shape[-1]).float()
+        if flat.shape[-1] < self.config.frame_length // 2 + 1:  # reflect padding needs more than half a window
+            flat = torch.nn.functional.pad(flat, (0, self.config.frame_length // 2 + 1 - flat.shape[-1]))
+        spectrum = torch.stft(
+            flat, self.config.frame_length, self.config.hop_length, window=self.window, return_complex=True
+        )[..., :frames]
+        return spectrum.reshape(*shape, *spectrum.shape[-2:])
+
+    @torch.no_grad()
+    def analyze(self, stereo: torch.Tensor) -> torch.Tensor:
+        """Stereo `(batch, 2, samples)` at the codec's rate to cues `(batch, frames, bands, 2)`: ILD (dB) and IC."""
+        if stereo.dim() != 3 or stereo.shape[1] != 2:
+            raise ValueError(f"expected stereo audio shaped (batch, 2, samples), got {tuple(stereo.shape)}")
+        spectrum = self._spectrum(stereo)  # (batch, 2, bins, frames)
+        left, right = spectrum[:, 0], spectrum[:, 1]
+        power_left = self._smooth(torch.einsum("kb,nbf->nfk", self.bands, left.abs() ** 2))
+        power_right = self._smooth(torch.einsum("kb,nbf->nfk", self.bands, right.abs() ** 2))
+        cross = torch.einsum("kb,nbf->nfk", self.bands.to(left.dtype), left * right.conj())
+        cross = torch.complex(self._smooth(cross.real), self._smooth(cross.imag)).abs()
+        silent = (power_left + power_right) < SILENCE_FLOOR
+        tiny = SILENCE_FLOOR * 1e-3
+        level = 10 * torch.log10((power_left + tiny) / (power_right + tiny))
+        coherence = cross / (power_left * power_right).sqrt().clamp(min=tiny)
+        limit = self.config.ild_levels_db[-1]
+        level = torch.where(silent, 0.0, level.clamp(-limit, limit))
+        coherence = torch.where(silent, 1.0, coherence.clamp(0.0, 1.0))
+        return torch.stack([level, coherence], dim=-1)
+
+    def _smooth(self, per_frame: torch.Tensor) -> torch.Tensor:
+        """Moving average of `(batch, frames, bands)` over `smoothing_frames` frames (shorter at the ends)."""
+        size = self.config.smoothing_frames
+        if size == 1:
+            return per_frame
+        pooled = torch.nn.functional.avg_pool1d(
+            per_frame.transpose(1, 2), size, stride=1, padding=size // 2, count_include_pad=False
+        )
+        return pooled.transpose(1, 2)
+
+    @torch.no_grad()
+    def mono_features(self, mono: torch.Tensor) -> torch.Tensor:
+        """Mono `(batch, samples)` to features `(batch, feature_bands, frames)`: band log energies relative to the
+        loudest band-frame, scaled to about [-1, 1]."""
+        power = self._spectrum(mono).abs() ** 2  # (batch, bins, frames)
+        level = 10 * torch.log10(torch.einsum("kb,nbf->nkf", self.feature_bands, power) + 1e-12)
+        peak = level.amax(dim=(1, 2), keepdim=True)
+        return (level - peak).clamp(min=FEATURE_FLOOR_DB) / (-FEATURE_FLOOR_DB / 2) + 1
+
+    def tokenize(self, cues: torch.Tensor) -> torch.Tensor:
+        """Cues `(batch, frames, bands, 2)` to tokens `(batch, bands, frames)`: the nearest point of each grid."""
+        level = (cues[..., 0, None] - self.ild_grid).abs().argmin(-1)
+        coherence = (cues[..., 1, None] - self.coherence_grid).abs().argmin(-1)
+        return (level * len(self.coherence_grid) + coherence).transpose(1, 2)
+
+    def detokenize(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Tokens `(batch, bands, frames)` to cues `(batch, frames, bands, 2)` (the grid points)."""
+        tokens = tokens.clamp(0, self.config.codebook_size - 1).transpose(1, 2)
+        count = len(self.coherence_grid)
+        return torch.stack([self.ild_grid[tokens // count], self.coherence_grid[tokens % count]], dim=-1)
+
+    def swap_channels(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The tokens of the same stereo with left and right exchanged: every level difference negated."""
+        count = len(self.coherence_grid)
+        level, coherence = tokens // count, tokens % count
+        return (len(self.ild_grid) - 1 - level) * count + coherence
+
+    @torch.no_grad()
+    def synthesize(self, mono: np.ndarray, cues: np.ndarray, sampling_rate: int, width: float = 1.0) -> np.ndarray:
+        """Stereo `(samples, 2)` at `sampling_rate` whose mid is `mono (samples,)` exactly and whose side carries
+        `cues (frames, bands, 2)` (frames at the codec's frame rate), scaled by `width`; see the module."""
+        side = self.synthesize_side(mono, cues, sampling_rate)
+        side = np.float32(width) * side
+        return np.stack([mono + side, mono - side], axis=1).astype(np.float32)
+
+    def synthesis_frame_length(self, sampling_rate: int) -> int:
+        """The synthesis STFT window at `sampling_rate`: the analysis window's duration, as a power of two."""
+        return int(2 ** round(math.log2(self.config.frame_length * sampling_rate / self.config.sampling_rate)))
+
+    def synthesize_side(self, mono: np.ndarray, cues: np.ndarray, sampling_rate: int) -> np.ndarray:
+        """The side `(samples,)` of `synthesize` at width 1."""
+        config = self.config
+        n_fft = self.synthesis_frame_length(sampling_rate)
+        hop = n_fft // 4
+        num_samples = mono.shape[0]
+        padded = max(num_samples, n_fft)
+        window = torch.hann_window(n_fft, dtype=torch.float64)
+        signals = np.zeros((2, padded))
+        signals[0, :num_samples] = mono
+        signals[1, :num_samples] = schroeder_allpass(np.asarray(mono, dtype=np.float64), sampling_rate)
+        spectra = torch.stft(torch.from_numpy(signals), n_fft, hop, window=window, return_complex=True)
+        direct, diffuse = spectra[0], spectra[1]  # (bins, frames)
+
+        frequencies = np.fft.rfftfreq(n_fft, 1 / sampling_rate)
+        edges = band_edges_hz(config.num_bands, config.lowest_hz, config.highest_hz)
+        band = torch.from_numpy(band_of_bins(frequencies, edges))
+        membership = self._membership(band.numpy(), config.num_bands).double()
+        # cue frame i is centred on sample i * hop_length at the codec's rate; synthesis frame j on j * hop here
+        position = np.arange(direct.shape[-1]) * hop / sampling_rate * config.frame_rate
+        alpha, beta = cues_to_gains(torch.from_numpy(np.asarray(cues, dtype=np.float64)))  # (frames, bands)
+        cue_frames = np.arange(alpha.shape[0])
+        alpha = torch.from_numpy(np.stack([np.interp(position, cue_frames, a) for a in alpha.T.numpy()]))
+        beta = torch.from_numpy(np.stack([np.interp(position, cue_frames, b) for b in beta.T.numpy()]))
+        # the decorrelated copy gets the input's energy per band and frame, but is never boosted: where it lags
+        # the input (an onset) it stays quieter, so transients stay out of it
+        gain = (membership @ direct.abs() ** 2) / (membership @ diffuse.abs() ** 2).clamp(min=1e-20)
+        beta = beta * gain.clamp(max=1.0).sqrt()
+        side = alpha[band] * direct + beta[band] * diffuse
+        side = torch.istft(side, n_fft, hop, window=window, length=padded)
+        return side[:num_samples].numpy().astype(np.float32)
+
+
+__all__ = [
+    "SpatialCodecConfig",
+    "SpatialCodec",
+    "ILD_LEVELS_DB",
+    "COHERENCE_LEVELS",
+    "cues_to_gains",
+    "band_edges_hz",
+    "band_of_bins",
+]
