@@ -47,7 +47,7 @@ def test_tokens_round_trip_to_the_nearest_grid_points_and_a_swap_negates_the_lev
         1, 101, codec.config.num_bands, 2
     )
     tokens = codec.tokenize(cues)
-    assert tokens.shape == (1, codec.config.num_bands, 101)
+    assert tokens.shape == (1, 2 * codec.config.num_bands, 101)
     assert int(tokens.min()) >= 0 and int(tokens.max()) < codec.config.codebook_size
     decoded = codec.detokenize(tokens)
     grid = torch.tensor(codec.config.ild_grid_db)
@@ -103,7 +103,7 @@ def test_the_spatial_kind_trains_generates_and_round_trips_through_save_pretrain
     model = tiny_model(spatial=True)
     config = model.config
     assert config.is_spatial and config.channel_layout == "spatial"
-    assert config.num_stereo_codebooks == config.codec.num_bands
+    assert config.num_stereo_codebooks == 2 * config.codec.num_bands
     stereo = torch.from_numpy(np.stack([noise(1.0, 8000, 1), noise(1.0, 8000, 2)]))[None]
     mono_features = model.encode_mono(stereo.mean(1))
     tokens = model.encode_stereo(stereo)

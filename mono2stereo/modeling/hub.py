@@ -40,14 +40,25 @@ def build_model_card(
     limitation_lines = "".join(f"\n- {line}" for line in extra_limitations)
     data_text = ", ".join(f"`{d}`" for d in datasets)
     data_text = " ".join(part for part in (data_description, data_text) if part) or "Not recorded."
-    pair = "left/right" if config.channel_layout == "left-right" else "mid/side"
+    if config.is_spatial:
+        codec_line = "spatial codec (parametric stereo, no weights)"
+        spec = config.codec
+        what = (
+            f"spatial tokens: per frame, a level difference and a coherence in each of {spec.num_bands} ERB bands, "
+            "the cues of parametric stereo. They are decoded against the input itself: the output's mid is the "
+            "input, and the side is built from it and a decorrelated copy of it per band."
+        )
+    else:
+        pair = "left/right" if config.channel_layout == "left-right" else "mid/side"
+        what = (
+            f"paired {pair} EnCodec tokens. The output's mid signal is the input itself (mid-side rendering); the "
+            "model supplies the side."
+        )
     command_text = f"\n\nTrained with:\n\n```bash\n{training_command}\n```" if training_command else ""
     body = f"""
 # mono2stereo upmixer
 
-A mono-conditioned decoder transformer that turns a mono music recording into stereo by generating paired
-{pair} EnCodec tokens. The output's mid signal is the input itself (mid-side rendering); the model supplies
-the side.
+A mono-conditioned decoder transformer that turns a mono music recording into stereo by generating {what}
 
 ## Model
 
@@ -87,8 +98,7 @@ stereo records folded to mono, in a chosen style and width.
 ## Limitations
 
 - It places sources plausibly, not as the original engineer did: a generative model's stereo image is one of many.
-- Quality is bounded by the codec; the default mid-side rendering keeps the input untouched in the mid, so codec
-  artefacts only reach the side signal.
+- Quality is bounded by the codec; the input is kept untouched in the mid, so codec artefacts only reach the side.
 - Trained on the data above only; music far from it may get a narrow or unstable image.
 - Not meant for speech or for restoring damaged recordings.{limitation_lines}
 """

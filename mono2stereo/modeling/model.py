@@ -218,6 +218,8 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         hidden = hidden + sinusoidal_positions(positions, hidden.shape[-1]).to(hidden.dtype)
         hidden = self.decoder(hidden + mono_states + condition[:, None], cache=cache)
         logits = torch.stack([head(hidden) for head in self.heads], dim=1)
+        if self.config.is_spatial:  # no mono tokens to copy
+            return logits
         vocabulary = logits.shape[-1]
         has_copy = (copy_tokens < vocabulary).to(logits.dtype)  # the special token has nothing to copy
         bonus = (self.copy_bias[None, :, None] * has_copy)[..., None]

@@ -4,7 +4,8 @@ Parametric stereo (Breebaart et al. 2005; for upmixing, Serrà et al. 2023). Per
 described by its inter-channel level difference (ILD, dB) and coherence (IC, 0..1), which need no waveform codec:
 
 - `analyze(stereo)`: cues `(batch, frames, bands, 2)` of L/R at the codec's rate;
-- `tokenize` / `detokenize`: one codebook per band, each token the nearest (ILD, IC) pair of two fixed grids;
+- `tokenize` / `detokenize`: two codebooks per band, `[1 ILD, 1 IC, 2 ILD, 2 IC, ...]`, each token the nearest
+  point of a fixed grid (scalar quantisation);
 - `mono_features(mono)`: what the transformer hears of the input: log energies on finer ERB bands per frame;
 - `synthesize(mono, cues, rate)`: stereo at any rate whose mid is the input exactly. Per band, the side is
   `S = alpha * M + beta * D`, with `D` the input through an all-pass decorrelator (never louder than the input in
@@ -30,7 +31,9 @@ from ..evaluation.decorrelators import schroeder_allpass
 # Quantisation grids. Level differences finer near the centre, where the ear resolves them best (as HE-AAC's
 # parametric stereo grids); coherence finer near 1, where most real mixes sit.
 ILD_LEVELS_DB = (0.0, 1.0, 2.0, 3.0, 4.5, 6.0, 8.0, 10.0, 12.5, 15.0, 18.0, 21.0, 25.0, 30.0, 35.0, 40.0)
-COHERENCE_LEVELS = (0.0, 0.3, 0.5, 0.65, 0.78, 0.88, 0.95, 1.0)
+# 1 - (k / 30)^2 for k = 30 .. 0: as many steps as the level differences, densest near 1, where a small change of
+# coherence is a large change of diffuse energy (0.99 is a side 17 dB below the mid, 0.95 one 10 dB below).
+COHERENCE_LEVELS = tuple(round(1 - (k / 30) ** 2, 6) for k in range(30, -1, -1))
 FEATURE_FLOOR_DB = -80.0  # mono features below the window's loudest band-frame by more than this are floored
 SILENCE_FLOOR = 1e-10  # band energies below this are silence: no level difference, full coherence
 
@@ -50,8 +53,8 @@ class SpatialCodecConfig(PreTrainedConfig):
         lowest_hz, highest_hz (`float`): the band range.
         ild_levels_db (`list[float]`): the non-negative level-difference grid in dB, mirrored for negative ones.
         coherence_levels (`list[float]`): the coherence grid, within [0, 1].
-        bands_per_delay (`int`): codebooks (bands) that share a delay: band `b` is delayed by
-            `b // bands_per_delay` frames, so higher bands are generated knowing the lower ones of the same frame.
+        bands_per_delay (`int`): bands whose codebooks share a delay: band `b` is delayed by `b // bands_per_delay`
+            frames, so higher bands are generated knowing the lower ones of the same frame.
         smoothing_frames (`int`): the analysis averages band powers and cross-spectra over this many frames (odd)
             before forming the cues; a coherence measured on one frame of a band of few bins is always near 1.
     """
@@ -112,18 +115,18 @@ class SpatialCodecConfig(PreTrainedConfig):
 
     @property
     def codebook_size(self) -> int:
-        """Tokens per codebook: every (level difference, coherence) pair."""
-        return len(self.ild_grid_db) * len(self.coherence_levels)
+        """Tokens per codebook: the larger grid's steps (the level-difference grid and the coherence grid)."""
+        return max(len(self.ild_grid_db), len(self.coherence_levels))
 
     @property
     def num_codebooks(self) -> int:
-        """One codebook per band."""
-        return self.num_bands
+        """Two codebooks per band: its level difference and its coherence."""
+        return 2 * self.num_bands
 
     @property
     def delays(self) -> list[int]:
-        """The delay of each codebook (band) in frames."""
-        return [band // self.bands_per_delay for band in range(self.num_bands)]
+        """The delay of each codebook in frames; both codebooks of a band share it."""
+        return [(c // 2) // self.bands_per_delay for c in range(self.num_codebooks)]
 
 
 def band_edges_hz(num_bands: int, lowest_hz: float, highest_hz: float) -> np.ndarray:
@@ -228,22 +231,24 @@ class SpatialCodec(torch.nn.Module):
         return (level - peak).clamp(min=FEATURE_FLOOR_DB) / (-FEATURE_FLOOR_DB / 2) + 1
 
     def tokenize(self, cues: torch.Tensor) -> torch.Tensor:
-        """Cues `(batch, frames, bands, 2)` to tokens `(batch, bands, frames)`: the nearest point of each grid."""
+        """Cues `(batch, frames, bands, 2)` to tokens `(batch, 2 * bands, frames)` `[1 ILD, 1 IC, 2 ILD, ...]`: the
+        nearest point of each grid."""
         level = (cues[..., 0, None] - self.ild_grid).abs().argmin(-1)
         coherence = (cues[..., 1, None] - self.coherence_grid).abs().argmin(-1)
-        return (level * len(self.coherence_grid) + coherence).transpose(1, 2)
+        return torch.stack([level, coherence], dim=-1).flatten(2).transpose(1, 2)
 
     def detokenize(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Tokens `(batch, bands, frames)` to cues `(batch, frames, bands, 2)` (the grid points)."""
-        tokens = tokens.clamp(0, self.config.codebook_size - 1).transpose(1, 2)
-        count = len(self.coherence_grid)
-        return torch.stack([self.ild_grid[tokens // count], self.coherence_grid[tokens % count]], dim=-1)
+        """Tokens `(batch, 2 * bands, frames)` to cues `(batch, frames, bands, 2)` (the grid points); a token past a
+        grid's end (the special token, say) counts as its last point."""
+        level = tokens[:, 0::2].clamp(0, len(self.ild_grid) - 1).transpose(1, 2)
+        coherence = tokens[:, 1::2].clamp(0, len(self.coherence_grid) - 1).transpose(1, 2)
+        return torch.stack([self.ild_grid[level], self.coherence_grid[coherence]], dim=-1)
 
     def swap_channels(self, tokens: torch.Tensor) -> torch.Tensor:
         """The tokens of the same stereo with left and right exchanged: every level difference negated."""
-        count = len(self.coherence_grid)
-        level, coherence = tokens // count, tokens % count
-        return (len(self.ild_grid) - 1 - level) * count + coherence
+        swapped = tokens.clone()
+        swapped[:, 0::2] = len(self.ild_grid) - 1 - tokens[:, 0::2]
+        return swapped
 
     @torch.no_grad()
     def synthesize(self, mono: np.ndarray, cues: np.ndarray, sampling_rate: int, width: float = 1.0) -> np.ndarray:
