@@ -59,9 +59,8 @@ def main() -> None:
         for name, upmix in bound_systems(codec, reference.stereo, reference.sampling_rate).items():
             scores.setdefault(name, []).append(evaluate_upmix(upmix, reference.stereo, mono, reference.sampling_rate))
     print(f"refs: {args.refs} ({len(next(iter(scores.values())))} tracks); machine: {platform.machine()}")
-    print(
-        f"codec: {config.num_bands} bands, {config.frame_rate:g} frames/s, {config.num_codebooks} codebooks of {config.codebook_size}"
-    )
+    shape = f"{config.num_codebooks} codebooks of {config.codebook_size}"
+    print(f"codec: {config.num_bands} bands, {config.frame_rate:g} frames/s, {shape}")
     print("| system | " + " | ".join(METRICS.values()) + " |")
     print("|---|" + "---|" * len(METRICS))
     for name, rows in scores.items():

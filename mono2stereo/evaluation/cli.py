@@ -16,6 +16,8 @@ from tqdm import tqdm
 from ..cli import CommandError
 
 DSP_PREFIX = "dsp:"
+MEAN_PREFIX = "mean:"
+PSNN_PREFIX = "psnn:"
 Upmixer = Callable[[np.ndarray, int, "int | None"], np.ndarray]
 
 
@@ -32,8 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--systems",
         nargs="+",
         required=True,
-        help="systems to compare: 'default' (the default model), a local model path, a Hub id, or dsp:NAME "
-        "(dsp:dual, dsp:lauridsen, dsp:allpass, dsp:orban, dsp:sources)",
+        help="systems to compare: 'default' (the default model), a local model path, a Hub id, dsp:NAME "
+        "(dsp:dual, dsp:lauridsen, dsp:allpass, dsp:orban, dsp:sources), mean:MODEL (a spatial model's mean "
+        "decoding: the regression baseline) or psnn:INDEX (nearest-neighbour cues from an index built by "
+        "`python -m mono2stereo.evaluation.psnn`)",
     )
     parser.add_argument("--output-dir", required=True, help="folder for results.{md,csv,json} and the PNG plots")
     parser.add_argument("--track", help="reference track (file name or stem) for the stereo-field plot; default first")
@@ -52,16 +56,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def model_system(model: str, num_variants: int) -> Upmixer:
-    """An upmixer for a model system: 'default', a local path or a Hub id, through `mono2stereo.upmix`."""
+    """An upmixer for a model system: 'default', a local path or a Hub id, through `mono2stereo.upmix`;
+    `mean:MODEL` is a spatial model with mean decoding (the regression baseline)."""
     from mono2stereo import upmix
+
+    decoding = "mean" if model.startswith(MEAN_PREFIX) else "sample"
+    model = model.removeprefix(MEAN_PREFIX)
 
     def upmixer(mono: np.ndarray, sampling_rate: int, seed: int | None) -> np.ndarray:
         output, _ = upmix(  # at the input's sampling rate
-            mono, sampling_rate, model=None if model == "default" else model, seed=seed, num_variants=num_variants
+            mono,
+            sampling_rate,
+            model=None if model == "default" else model,
+            seed=seed,
+            num_variants=num_variants,
+            decoding=decoding,
         )
         output = np.asarray(output, dtype=np.float32)
         return output if output.ndim == 3 else output[None]
 
+    return upmixer
+
+
+def psnn_system(index: str) -> Upmixer:
+    """The PS-NN baseline over an index folder (deterministic: the seed is unused)."""
+    from .psnn import PsnnUpmixer
+
+    try:
+        upmix = PsnnUpmixer(index)
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+
+    def upmixer(mono: np.ndarray, sampling_rate: int, seed: int | None) -> np.ndarray:
+        return upmix(mono, sampling_rate)[None]
+
+    upmixer.seeded = False
     return upmixer
 
 
@@ -76,6 +105,8 @@ def resolve_systems(names: list[str], num_variants: int) -> dict[str, Upmixer]:
                 systems[name] = dsp_system(name)
             except ValueError as error:
                 raise CommandError(str(error)) from error
+        elif name.startswith(PSNN_PREFIX):
+            systems[name] = psnn_system(name.removeprefix(PSNN_PREFIX))
         else:
             systems[name] = model_system(name, num_variants)
     return systems

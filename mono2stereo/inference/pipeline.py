@@ -27,6 +27,7 @@ from .output import UpmixOutput
 from .resampling import resample
 from .windowing import plan_windows
 
+DECODINGS = ("sample", "mean")
 DEFAULT_OVERLAP_SECONDS = 1.0  # capped at a quarter of the window when not given
 Progress = Callable[[int, int], None]
 
@@ -123,6 +124,7 @@ class Mono2StereoPipeline:
         top_p: float = 0.0,
         target_width_db: float | None = None,
         progress: Progress | None = None,
+        decoding: str = "sample",
     ) -> UpmixOutput:
         """Upmix mono `audio (samples,)` (stereo `(samples, 2)` is folded to mono first) at `sampling_rate`.
 
@@ -139,6 +141,8 @@ class Mono2StereoPipeline:
             guidance_scale, temperature, top_k, top_p: sampling settings of `Mono2StereoModel.generate`.
             target_width_db: asks the model for this side-to-mid energy ratio in dB; None leaves it free.
             progress: called with (windows done, windows in all) after each generated batch.
+            decoding: `sample` (a generated stereo image), or for a spatial model `mean`: at every step the cue
+                nearest to the expected one under the model (what a regression model would predict; a baseline).
         """
         if seed is not None and generator is not None:
             raise ValueError("pass either seed or generator, not both")
@@ -154,6 +158,8 @@ class Mono2StereoPipeline:
         if seed is not None:
             generator = torch.Generator(device=self.device).manual_seed(seed)
 
+        if decoding not in DECODINGS or (decoding == "mean" and not self.model.config.is_spatial):
+            raise ValueError(f"decoding={decoding!r} must be 'sample', or 'mean' for a spatial model")
         sampling = dict(
             style=style,
             width_db=target_width_db,
@@ -163,6 +169,8 @@ class Mono2StereoPipeline:
             top_k=top_k,
             top_p=top_p,
         )
+        if decoding == "mean":
+            sampling["token_values"] = self.model.codec.token_values().to(self.device)
         windowing = dict(
             window_frames=window, overlap_frames=overlap, num_variants=num_variants, batch_size=batch_size
         )

@@ -66,6 +66,7 @@ def generate_stereo_codes(
     seed: int | None = None,
     generator: torch.Generator | None = None,
     use_cache: bool = True,
+    token_values: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Generate stereo codes `(batch, stereo_codebooks, frames)` for the mono conditioning `(batch, rows, frames)`
     (`model.encode_mono`: mono codes, or a spatial model's mono features).
@@ -73,7 +74,10 @@ def generate_stereo_codes(
     Each batch row is one window. `prefix_codes (batch, 2 * codebooks, P)` fixes the stereo codes of the first P
     frames (the end of the previous window) and generation continues from there. With `guidance_scale` != 1 the
     style and width conditioning is strengthened by classifier-free guidance. Pass `seed` or `generator` for
-    reproducible samples; `temperature=0` is greedy. Returns codes in the undelayed layout.
+    reproducible samples; `temperature=0` is greedy. With `token_values (stereo_codebooks, vocabulary)`, the value
+    each token stands for (a spatial codec's cue grids), every position takes the token nearest to the expected
+    value under the model's distribution instead of a sample: mean decoding, the estimate a regression model with
+    the same network would make. Returns codes in the undelayed layout.
     """
     config = model.config
     if mono_codes.dim() != 3 or mono_codes.shape[1] != config.num_mono_channels:
@@ -163,7 +167,11 @@ def generate_stereo_codes(
         if guided:
             conditional, unconditional = logits.float().chunk(2)
             logits = unconditional + guidance_scale * (conditional - unconditional)
-        sampled = sample_tokens(logits, temperature, top_k, top_p, generator)
+        if token_values is not None:
+            expected = (logits.float().softmax(-1) * token_values).sum(-1, keepdim=True)
+            sampled = (token_values - expected).abs().argmin(-1)
+        else:
+            sampled = sample_tokens(logits, temperature, top_k, top_p, generator)
         tokens[:, :, position] = torch.where(forced[:, position], tokens[:, :, position], sampled)
         position += 1
     return revert_delay_pattern(tokens, delays)

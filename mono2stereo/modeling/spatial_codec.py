@@ -244,6 +244,17 @@ class SpatialCodec(torch.nn.Module):
         coherence = tokens[:, 1::2].clamp(0, len(self.coherence_grid) - 1).transpose(1, 2)
         return torch.stack([self.ild_grid[level], self.coherence_grid[coherence]], dim=-1)
 
+    def token_values(self) -> torch.Tensor:
+        """The cue each token of each codebook stands for, `(2 * bands, codebook_size)` (a grid shorter than the
+        codebook repeats its last point), for mean decoding."""
+        size = self.config.codebook_size
+
+        def padded(grid: torch.Tensor) -> torch.Tensor:
+            return torch.cat([grid, grid[-1:].expand(size - len(grid))]).float()
+
+        pair = torch.stack([padded(self.ild_grid), padded(self.coherence_grid)])
+        return pair.repeat(self.config.num_bands, 1)
+
     def swap_channels(self, tokens: torch.Tensor) -> torch.Tensor:
         """The tokens of the same stereo with left and right exchanged: every level difference negated."""
         swapped = tokens.clone()
