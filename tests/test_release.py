@@ -1,10 +1,15 @@
 import json
+import os
 
 import pytest
 import torch
 
 from mono2stereo.modeling import Mono2StereoModel, tiny_model
-from mono2stereo.training.release import evaluation_metrics, main
+from mono2stereo.training.release import evaluation_metrics, load_facts, main
+
+FACTS = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs/release/default-24k-ms.yaml"
+)
 
 
 def test_a_run_is_released_with_a_card_that_quotes_its_metrics_and_recipe(tmp_path):
@@ -13,7 +18,8 @@ def test_a_run_is_released_with_a_card_that_quotes_its_metrics_and_recipe(tmp_pa
     results = {"systems": [{"system": "dsp:dual", "width_db": -60.0}, {"system": "run", "ild_distance_db": 1.234}]}
     (tmp_path / "results.json").write_text(json.dumps(results))
     out = tmp_path / "released"
-    assert main([str(tmp_path / "run"), str(out), "--metrics", str(tmp_path / "results.json"), "--system", "run"]) == 0
+    arguments = [str(tmp_path / "run"), str(out), "--metrics", str(tmp_path / "results.json"), "--system", "run"]
+    assert main([*arguments, "--facts", FACTS]) == 0
     released = Mono2StereoModel.from_pretrained(out).eval()
     mono = torch.randint(0, 32, (1, 2, 8))
     assert torch.equal(released.generate(mono, seed=0), model.generate(mono, seed=0))
@@ -33,3 +39,9 @@ def test_a_system_missing_from_the_results_is_named(tmp_path):
     (tmp_path / "results.json").write_text(json.dumps({"systems": [{"system": "dsp:dual"}]}))
     with pytest.raises(ValueError, match="'mine' is not in"):
         evaluation_metrics(tmp_path / "results.json", "mine")
+
+
+def test_release_facts_missing_a_field_are_named(tmp_path):
+    (tmp_path / "facts.yaml").write_text("codec: mine\nrecipe: train it\n")
+    with pytest.raises(ValueError, match="training_data, evaluation, limitations"):
+        load_facts(tmp_path / "facts.yaml")

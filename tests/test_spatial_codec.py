@@ -139,3 +139,17 @@ def test_a_spatial_config_loads_from_its_json_form():
     assert isinstance(config.codec, SpatialCodecConfig)
     reloaded = Mono2StereoConfig.from_dict(config.to_dict())
     assert reloaded.is_spatial and reloaded.codec.num_bands == config.codec.num_bands
+
+
+def test_block_synthesis_equals_synthesis_in_one_piece(codec, monkeypatch):
+    import mono2stereo.modeling.spatial_codec as spatial_codec
+
+    rate = 22050
+    mono = noise(5.0, rate)
+    frames = codec.num_frames(5 * RATE)
+    rng = np.random.default_rng(1)
+    cues = np.stack([rng.uniform(-20, 20, (frames, 32)), rng.uniform(0, 1, (frames, 32))], axis=-1)
+    whole = codec.synthesize(mono, cues, rate)
+    monkeypatch.setattr(spatial_codec, "SYNTHESIS_BLOCK_SECONDS", 1.3)
+    blocks = codec.synthesize(mono, cues, rate)
+    assert np.max(np.abs(blocks - whole)) < 1e-3 * np.max(np.abs(whole))

@@ -36,6 +36,8 @@ ILD_LEVELS_DB = (0.0, 1.0, 2.0, 3.0, 4.5, 6.0, 8.0, 10.0, 12.5, 15.0, 18.0, 21.0
 COHERENCE_LEVELS = tuple(round(1 - (k / 30) ** 2, 6) for k in range(30, -1, -1))
 FEATURE_FLOOR_DB = -80.0  # mono features below the window's loudest band-frame by more than this are floored
 SILENCE_FLOOR = 1e-10  # band energies below this are silence: no level difference, full coherence
+SYNTHESIS_BLOCK_SECONDS = 20.0  # the side is made in blocks this long ...
+SYNTHESIS_MARGIN_SECONDS = 0.5  # ... each read with this much on both sides (the decorrelator rings for 0.25 s)
 
 
 @strict
@@ -274,36 +276,48 @@ class SpatialCodec(torch.nn.Module):
         return int(2 ** round(math.log2(self.config.frame_length * sampling_rate / self.config.sampling_rate)))
 
     def synthesize_side(self, mono: np.ndarray, cues: np.ndarray, sampling_rate: int) -> np.ndarray:
-        """The side `(samples,)` of `synthesize` at width 1."""
-        config = self.config
+        """The side `(samples,)` of `synthesize` at width 1, made in blocks of about `SYNTHESIS_BLOCK_SECONDS`: the
+        cues and the decorrelator are local, so memory stays flat in the song's length."""
         n_fft = self.synthesis_frame_length(sampling_rate)
         hop = n_fft // 4
-        num_samples = mono.shape[0]
-        padded = max(num_samples, n_fft)
-        window = torch.hann_window(n_fft, dtype=torch.float64)
-        signals = np.zeros((2, padded))
-        signals[0, :num_samples] = mono
-        signals[1, :num_samples] = schroeder_allpass(np.asarray(mono, dtype=np.float64), sampling_rate)
+        block = hop * math.ceil(SYNTHESIS_BLOCK_SECONDS * sampling_rate / hop)
+        margin = hop * math.ceil(SYNTHESIS_MARGIN_SECONDS * sampling_rate / hop)
+        alpha, beta = (g.float().numpy() for g in cues_to_gains(torch.from_numpy(np.asarray(cues, np.float32))))
+        mono = np.asarray(mono, dtype=np.float32)
+        side = np.zeros_like(mono)
+        for start in range(0, len(mono), block):  # block edges fall on the hop grid, so frames line up
+            first, end = max(0, start - margin), min(len(mono), start + block + margin)
+            stop = min(len(mono), start + block)
+            part = self._segment_side(mono[first:end], first, alpha, beta, sampling_rate, n_fft)
+            side[start:stop] = part[start - first : stop - first]
+        return side
+
+    def _segment_side(
+        self, mono: np.ndarray, first: int, alpha: np.ndarray, beta: np.ndarray, sampling_rate: int, n_fft: int
+    ) -> np.ndarray:
+        """The side of one stretch of the input starting at sample `first`, from the gains `(frames, bands)`."""
+        config, hop, length = self.config, n_fft // 4, max(len(mono), n_fft)
+        window = torch.hann_window(n_fft)
+        signals = np.zeros((2, length), dtype=np.float32)
+        signals[0, : len(mono)] = mono
+        signals[1, : len(mono)] = schroeder_allpass(mono, sampling_rate)
         spectra = torch.stft(torch.from_numpy(signals), n_fft, hop, window=window, return_complex=True)
         direct, diffuse = spectra[0], spectra[1]  # (bins, frames)
 
-        frequencies = np.fft.rfftfreq(n_fft, 1 / sampling_rate)
         edges = band_edges_hz(config.num_bands, config.lowest_hz, config.highest_hz)
-        band = torch.from_numpy(band_of_bins(frequencies, edges))
-        membership = self._membership(band.numpy(), config.num_bands).double()
-        # cue frame i is centred on sample i * hop_length at the codec's rate; synthesis frame j on j * hop here
-        position = np.arange(direct.shape[-1]) * hop / sampling_rate * config.frame_rate
-        alpha, beta = cues_to_gains(torch.from_numpy(np.asarray(cues, dtype=np.float64)))  # (frames, bands)
+        band_index = band_of_bins(np.fft.rfftfreq(n_fft, 1 / sampling_rate), edges)
+        band, membership = torch.from_numpy(band_index), self._membership(band_index, config.num_bands)
+        # cue frame i is centred on sample i * hop_length at the codec's rate; synthesis frame j on first + j * hop
+        position = (first + np.arange(direct.shape[-1]) * hop) / sampling_rate * config.frame_rate
         cue_frames = np.arange(alpha.shape[0])
-        alpha = torch.from_numpy(np.stack([np.interp(position, cue_frames, a) for a in alpha.T.numpy()]))
-        beta = torch.from_numpy(np.stack([np.interp(position, cue_frames, b) for b in beta.T.numpy()]))
+        frame_alpha = torch.from_numpy(np.stack([np.interp(position, cue_frames, a) for a in alpha.T]).astype("f4"))
+        frame_beta = torch.from_numpy(np.stack([np.interp(position, cue_frames, b) for b in beta.T]).astype("f4"))
         # the decorrelated copy gets the input's energy per band and frame, but is never boosted: where it lags
         # the input (an onset) it stays quieter, so transients stay out of it
         gain = (membership @ direct.abs() ** 2) / (membership @ diffuse.abs() ** 2).clamp(min=1e-20)
-        beta = beta * gain.clamp(max=1.0).sqrt()
-        side = alpha[band] * direct + beta[band] * diffuse
-        side = torch.istft(side, n_fft, hop, window=window, length=padded)
-        return side[:num_samples].numpy().astype(np.float32)
+        frame_beta = frame_beta * gain.clamp(max=1.0).sqrt()
+        side = frame_alpha[band] * direct + frame_beta[band] * diffuse
+        return torch.istft(side, n_fft, hop, window=window, length=length)[: len(mono)].numpy()
 
 
 __all__ = [

@@ -1,7 +1,10 @@
 """Release a trained run as a model folder with its model card: weights, config and how they were made.
 
-    python -m mono2stereo.training.release runs/default-24k-ms mono2stereo/default_model \
-        --metrics outputs/eval-default-ms/results.json --system runs/default-24k-ms
+    python -m mono2stereo.training.release runs/spatial-32k mono2stereo/default_model \
+        --facts configs/release/spatial-32k.yaml --metrics outputs/eval-spatial/results.json --system runs/spatial-32k
+
+The card's prose (recipe, data, evaluation, limitations) comes from a release-facts file in `configs/release/`, its
+figures from the `mono2stereo eval` results it is given.
 """
 
 from __future__ import annotations
@@ -14,34 +17,18 @@ from ..modeling import Mono2StereoModel
 from ..modeling.hub import build_model_card
 
 # How the default model was made: the codec first, then the upmixer on its tokens.
-DEFAULT_MODEL_RECIPE = """\
-python -m mono2stereo.training.codec --config configs/codec/small-24k.yaml --output-dir outputs/codec
-mono2stereo train --config configs/train/default-24k.yaml --output-dir runs/default-24k
-mono2stereo train --config configs/train/default-24k-ms.yaml --output-dir runs/default-24k-ms
-mono2stereo eval --refs ../shared/data/real-stereo-dev --systems runs/default-24k-ms --seeds 4 \\
-    --output-dir outputs/eval-default-ms
-python -m mono2stereo.training.release runs/default-24k-ms mono2stereo/default_model \\
-    --metrics outputs/eval-default-ms/results.json --system runs/default-24k-ms"""
-DEFAULT_MODEL_DATA = (
-    "Synthetic stereo mixes made by mono2stereo.training.synthetic (drums, bass, chords, lead and pads placed in "
-    "the modern, vintage, wide and narrow mixing styles) for the upmixer; General-MIDI pieces rendered with "
-    "FluidSynth and the TimGM6mb soundfont, and synthesised clips, for the codec"
-)
+FACT_KEYS = ("codec", "recipe", "training_data", "evaluation", "limitations")
 
-DEFAULT_MODEL_EVALUATION = (
-    "`mono2stereo eval` on nine real stereo tracks (354 s) folded to mono, mid-side rendering, seeds 0-3: means "
-    "over tracks and seeds. ILD/coherence distances are per-band Wasserstein distances to the reference's "
-    "distributions; width is the side-to-mid energy ratio. The DSP baselines on the same tracks are in the project's "
-    "benchmarks/RESULTS.md: dsp:allpass scores 1.33 dB and 0.164 on the two distances."
-)
-DEFAULT_MODEL_LIMITATIONS = (
-    "This small model was trained on a CPU (1000 steps of 8 windows with left/right codes, then 2400 steps with "
-    "mid/side codes, on a codec trained for 2400 steps). It beats dual mono on the spatial-cue distances and ties "
-    "the all-pass DSP upmixer on the level-difference distance (1.33 dB for both), but not on coherence (0.183 "
-    "against 0.164): its codec does not keep the phase of the side against the mid, so much of the side is diffuse.",
-    "It cannot yet hear from a song how wide it should be: its width error per track is 4.7 dB (a song mixed near "
-    "mono comes out as wide as any other). Fine-tuning on 9 h of real stereo music did not change that.",
-)
+
+def load_facts(path: str | Path) -> dict:
+    """A release-facts YAML file: `codec`, `recipe`, `training_data`, `evaluation` and `limitations` (a list)."""
+    import yaml
+
+    facts = yaml.safe_load(Path(path).read_text())
+    missing = [key for key in FACT_KEYS if key not in (facts or {})]
+    if missing:
+        raise ValueError(f"release facts {path} lack {', '.join(missing)}; give each of {', '.join(FACT_KEYS)}")
+    return facts
 
 
 def evaluation_metrics(results_json: str | Path, system: str) -> dict[str, float]:
@@ -54,24 +41,21 @@ def evaluation_metrics(results_json: str | Path, system: str) -> dict[str, float
 
 
 def release_model(
-    run_dir: str | Path,
-    output_dir: str | Path,
-    metrics: dict[str, float] | None = None,
-    recipe: str = DEFAULT_MODEL_RECIPE,
-    training_data: str = DEFAULT_MODEL_DATA,
+    run_dir: str | Path, output_dir: str | Path, facts: dict, metrics: dict[str, float] | None = None
 ) -> Path:
-    """Save the model of `run_dir` into `output_dir` (safetensors) with a model card; returns the folder."""
+    """Save the model of `run_dir` into `output_dir` (safetensors) with a model card made of `facts` (see
+    `load_facts`) and `metrics`; returns the folder."""
     model = Mono2StereoModel.from_pretrained(run_dir)
     output_dir = Path(output_dir)
     model.save_pretrained(output_dir)
     card = build_model_card(
         model,
-        codec="small 24 kHz EnCodec trained by mono2stereo",
+        codec=facts["codec"],
         metrics=metrics,
-        training_command=recipe,
-        data_description=f"{training_data}.",
-        evaluation_note=DEFAULT_MODEL_EVALUATION if metrics else None,
-        extra_limitations=DEFAULT_MODEL_LIMITATIONS,
+        training_command=facts["recipe"].strip(),
+        data_description=f"{facts['training_data'].strip()}.",
+        evaluation_note=facts["evaluation"].strip() if metrics else None,
+        extra_limitations=[line.strip() for line in facts["limitations"]],
     )
     card.save(output_dir / "README.md")
     return output_dir
@@ -84,9 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output_dir", help="where the released model goes")
     parser.add_argument("--metrics", help="a results.json from `mono2stereo eval` to quote in the card")
     parser.add_argument("--system", help="the system name of this model in that results.json")
+    parser.add_argument("--facts", required=True, help="the release-facts YAML for the card (configs/release/)")
     args = parser.parse_args(argv)
     metrics = evaluation_metrics(args.metrics, args.system or args.run_dir) if args.metrics else None
-    release_model(args.run_dir, args.output_dir, metrics)
+    release_model(args.run_dir, args.output_dir, load_facts(args.facts), metrics)
     return 0
 
 
