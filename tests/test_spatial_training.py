@@ -3,6 +3,7 @@
 import os
 
 import pytest
+import torch
 
 pytest.importorskip("accelerate")
 pytest.importorskip("datasets")
@@ -39,3 +40,23 @@ def test_a_tiny_spatial_model_lowers_its_loss_and_logs_spatial_metrics(tmp_path)
     assert last < first
     assert result.model.config.is_spatial
     assert {"eval/loss", "eval/ild_distance_db", "eval/coherence_distance"} <= set(result.eval_metrics)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lora", [False, True])
+def test_a_spatial_model_is_fine_tuned_on_a_new_style(tmp_path, lora):
+    pytest.importorskip("peft")
+    from mono2stereo.modeling import Mono2StereoModel, tiny_model
+    from mono2stereo.training.config import SourceConfig
+    from mono2stereo.training.finetune import finetune
+
+    tiny_model(spatial=True).save_pretrained(tmp_path / "base")
+    source = SourceConfig(kind="synthetic", styles=["vintage"], num_mixes=32, duration_s=0.5, num_shards=4)
+    out = str(tmp_path / "tuned")
+    tuned = finetune(str(tmp_path / "base"), source, "sixties", out, max_steps=4, lora=lora, report_to="none")
+    loaded = Mono2StereoModel.from_pretrained(out)
+    assert loaded.config.is_spatial and "sixties" in loaded.config.styles
+    features = loaded.encode_mono(torch.randn(1, 8000) * 0.1)
+    assert torch.equal(
+        loaded.generate(features, style="sixties", seed=0), tuned.generate(features, style="sixties", seed=0)
+    )

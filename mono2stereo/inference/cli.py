@@ -156,8 +156,7 @@ def run_info(args: argparse.Namespace) -> int:
         f"model: {args.model or 'default'} ({config.model_type})",
         f"sample rate: {config.sampling_rate} Hz",
         f"frame rate: {config.frame_rate:g} frames/s (hop {config.hop_length} samples)",
-        f"codec: {config.num_codebooks} codebooks x {config.codebook_size} per channel at {config.codec_bandwidth:g}"
-        f" kbps; {config.num_stereo_codebooks} stereo codebooks",
+        f"codec: {config.codec_summary}",
         f"channel layout: {config.channel_layout}",
         f"window: {config.window_frames} frames ({config.window_seconds:g} s)",
         f"styles: {', '.join(config.styles)}",

@@ -189,6 +189,19 @@ class Mono2StereoConfig(PreTrainedConfig):
         return self.num_codebooks if self.is_spatial else 2 * self.num_codebooks
 
     @property
+    def codec_summary(self) -> str:
+        """One line on what the generated tokens are, for `mono2stereo info` and model cards."""
+        if self.is_spatial:
+            return (
+                f"spatial codec: {self.codec.num_bands} ERB bands x (level difference, coherence) per frame; "
+                f"{self.num_stereo_codebooks} codebooks x {self.codebook_size}"
+            )
+        return (
+            f"EnCodec: {self.num_codebooks} codebooks x {self.codebook_size} per channel at "
+            f"{self.codec_bandwidth:g} kbps; {self.num_stereo_codebooks} stereo codebooks"
+        )
+
+    @property
     def delays(self) -> list[int]:
         """The delay in frames of each generated codebook."""
         return self.codec.delays if self.is_spatial else stereo_delays(self.num_stereo_codebooks)
