@@ -28,9 +28,9 @@ def deadline():
         raise TimeoutError("training did not stop within 60 s")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(60)
+    signal.setitimer(signal.ITIMER_REAL, 60, 1)  # again every second, in case a data reader swallows one
     yield
-    signal.alarm(0)
+    signal.setitimer(signal.ITIMER_REAL, 0)
     signal.signal(signal.SIGALRM, previous)
 
 
