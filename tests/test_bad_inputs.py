@@ -45,27 +45,27 @@ def run(capsys, *argv):
 
 # Numeric settings: (API keyword, value, CLI option, CLI value, what the message names)
 BAD_SETTINGS = [
-    ("temperature", float("nan"), "--temperature", "nan", "temperature (--temperature)=nan"),
-    ("temperature", -1.0, "--temperature", "-1", "temperature (--temperature)=-1.0"),
-    ("guidance_scale", float("nan"), "--guidance-scale", "nan", "guidance_scale (--guidance-scale)=nan"),
-    ("guidance_scale", 1e6, "--guidance-scale", "1e6", "guidance_scale (--guidance-scale)=1000000.0"),
-    ("width", 1e9, "--width", "1e9", "width (--width)=1000000000.0"),
-    ("width", float("nan"), "--width", "nan", "width (--width)=nan"),
-    ("width", float("inf"), "--width", "inf", "width (--width)=inf"),
-    ("seed", 10**23, "--seed", str(10**23), "seed (--seed)=100000000000000000000000"),
-    ("seed", -1, "--seed", "-1", "seed (--seed)=-1"),
-    ("window_seconds", float("nan"), "--window", "nan", "window_seconds (--window)=nan"),
-    ("overlap_seconds", float("inf"), "--overlap", "inf", "overlap_seconds (--overlap)=inf"),
-    ("num_variants", 0, "--variants", "0", "num_variants (--variants)=0"),
-    ("num_variants", 100000, "--variants", "100000", "num_variants (--variants)=100000"),
-    ("batch_size", 0, "--batch-size", "0", "batch_size (--batch-size)=0"),
+    ("temperature", float("nan"), "--temperature", "nan", "temperature=nan (--temperature)"),
+    ("temperature", -1.0, "--temperature", "-1", "temperature=-1.0 (--temperature)"),
+    ("guidance_scale", float("nan"), "--guidance-scale", "nan", "guidance_scale=nan (--guidance-scale)"),
+    ("guidance_scale", 1e6, "--guidance-scale", "1e6", "guidance_scale=1000000.0 (--guidance-scale)"),
+    ("width", 1e9, "--width", "1e9", "width=1000000000.0 (--width)"),
+    ("width", float("nan"), "--width", "nan", "width=nan (--width)"),
+    ("width", float("inf"), "--width", "inf", "width=inf (--width)"),
+    ("seed", 10**23, "--seed", str(10**23), "seed=100000000000000000000000 (--seed)"),
+    ("seed", -1, "--seed", "-1", "seed=-1 (--seed)"),
+    ("window_seconds", float("nan"), "--window", "nan", "window_seconds=nan (--window)"),
+    ("overlap_seconds", float("inf"), "--overlap", "inf", "overlap_seconds=inf (--overlap)"),
+    ("num_variants", 0, "--variants", "0", "num_variants=0 (--variants)"),
+    ("num_variants", 100000, "--variants", "100000", "num_variants=100000 (--variants)"),
+    ("batch_size", 0, "--batch-size", "0", "batch_size=0 (--batch-size)"),
 ]
 API_ONLY = [
-    ("seed", 1e23, "seed (--seed)=1e+23"),
+    ("seed", 1e23, "seed=1e+23 (--seed)"),
     ("top_p", 2.0, "top_p=2.0"),
     ("top_k", -1, "top_k=-1"),
     ("target_width_db", float("nan"), "target_width_db=nan"),
-    ("channel", "both", "channel (--channel)='both'"),
+    ("channel", "both", "channel='both' (--channel)"),
 ]
 
 
@@ -91,7 +91,7 @@ def test_the_cli_refuses_a_bad_setting_in_one_line_before_loading_the_model(tmp_
 
 def test_a_dsp_upmixer_refuses_an_absurd_width():
     pytest.importorskip("mono2stereo.evaluation.baselines")
-    with pytest.raises(ValueError, match=r"width \(--width\)=1000000000.0 must be a number from 0 to"):
+    with pytest.raises(ValueError, match=r"width=1000000000.0 \(--width\) must be a number from 0 to"):
         DspPipeline("dsp:dual")(noise(), 8000, width=1e9)
 
 

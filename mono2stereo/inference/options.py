@@ -32,8 +32,8 @@ FLAGS = {
 }
 
 
-def _name(name: str) -> str:
-    return f"{name} ({FLAGS[name]})" if name in FLAGS else name
+def _named(name: str, value) -> str:
+    return f"{name}={value!r}" + (f" ({FLAGS[name]})" if name in FLAGS else "")
 
 
 def check_number(name: str, value, low: float, high: float, meaning: str = "") -> float:
@@ -44,7 +44,7 @@ def check_number(name: str, value, low: float, high: float, meaning: str = "") -
         or not math.isfinite(value)
         or not (low <= value <= high)
     ):
-        raise ValueError(f"{_name(name)}={value!r} must be a number from {low:g} to {high:g}{meaning}")
+        raise ValueError(f"{_named(name, value)} must be a number from {low:g} to {high:g}{meaning}")
     return float(value)
 
 
@@ -55,7 +55,7 @@ def check_integer(name: str, value, low: int, high: int, meaning: str = "", allo
         if math.isfinite(value) and float(value).is_integer():
             value = int(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
-        raise ValueError(f"{_name(name)}={given!r} must be an integer from {low:,} to {high:,}{meaning}")
+        raise ValueError(f"{_named(name, given)} must be an integer from {low:,} to {high:,}{meaning}")
     return int(value)
 
 
@@ -67,7 +67,7 @@ def check_seed(seed) -> int | None:
 def check_channel(channel: str) -> str:
     """`mid`, `left` or `right`: what a stereo input becomes before upmixing."""
     if channel not in CHANNELS:
-        raise ValueError(f"{_name('channel')}={channel!r} must be one of {', '.join(CHANNELS)}")
+        raise ValueError(f"{_named('channel', channel)} must be one of {', '.join(CHANNELS)}")
     return channel
 
 
