@@ -14,14 +14,15 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
-import soundfile as sf
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from mono2stereo.evaluation.metrics import spatial_cues, stereo_width_db
 from mono2stereo.evaluation.plots import goniometer_figure, stereo_field_figure
 from mono2stereo.inference import RENDER_MODES, AudioError, Mono2StereoPipeline, load_pipeline, read_audio
+from mono2stereo.inference.audio_io import fold_warning
 from mono2stereo.inference.dsp_pipeline import DspPipeline
+from mono2stereo.inference.options import check_seed
 from mono2stereo.modeling import Mono2StereoModel
 
 try:  # ZeroGPU: a GPU is attached only while a decorated function runs
@@ -114,20 +115,27 @@ def read_upload(path: str | None, max_seconds: float) -> tuple[np.ndarray, np.nd
     if not path:
         raise gr.Error("Upload or record a clip first.", title="No audio")
     name = Path(path).name
-    try:
-        decoded = read_audio(path)
-        original = sf.read(path, dtype="float32")[0] if decoded.folded else decoded.audio
+    try:  # only the first max_seconds are decoded, whatever length a small compressed upload expands to
+        decoded = read_audio(path, max_seconds=max_seconds, keep_stereo=True)
     except AudioError as error:
         raise gr.Error(str(error).replace(path, name), title="This file cannot be read") from None
-    rate, notice = decoded.sampling_rate, None
-    limit = int(max_seconds * rate)
-    if decoded.audio.shape[0] > limit:
-        notice = (
-            f"{name} is {decoded.audio.shape[0] / rate:.1f} s long; this demo upmixes the first {max_seconds:g} s. "
+    original = decoded.stereo if decoded.stereo is not None else decoded.audio
+    notices = []
+    if decoded.duration_s > max_seconds + 1 / decoded.sampling_rate:
+        notices.append(
+            f"{name} is {decoded.duration_s:.1f} s long; this demo upmixes the first {max_seconds:g} s. "
             "Run mono2stereo locally for whole songs."
         )
+    cancelled = fold_warning(name, decoded.fold_level_db)
+    if cancelled is not None:
+        notices.append(
+            cancelled.replace(
+                "upmix one channel instead with --channel left or --channel right", "upload one channel of it instead"
+            )
+        )
+    for notice in notices:
         gr.Warning(notice)
-    return decoded.audio[:limit], original[:limit], rate, notice
+    return decoded.audio, original, decoded.sampling_rate, " ".join(notices) or None
 
 
 def as_stereo(audio: np.ndarray) -> np.ndarray:
@@ -197,19 +205,19 @@ def build_demo(
     ):
         """Upmix a mono (or folded stereo) clip; returns the stereo, its variants, the original and pictures."""
         mono, original, rate, notice = read_upload(audio, max_seconds)
-        settings = {"width": float(width)}
-        if is_ai:
-            count = int(variants or 1)
-            if not 1 <= count <= MAX_VARIANTS:
-                raise gr.Error(f"variants={count}: choose between 1 and {MAX_VARIANTS}.")
-            settings.update(
-                style=None if style in (None, "", AUTO_STYLE) else style,
-                render=render or "mid-side",
-                seed=None if seed is None else int(seed),
-                num_variants=count,
-            )
-        progress(0.0, desc="Upmixing")
-        try:
+        settings = {"width": width}
+        try:  # settings arrive from the API unchecked; the pipeline checks them as for every caller
+            if is_ai:
+                count = variants or 1
+                if not (isinstance(count, (int, float)) and 1 <= count <= MAX_VARIANTS and float(count).is_integer()):
+                    raise ValueError(f"variants={count}: choose between 1 and {MAX_VARIANTS}.")
+                settings.update(
+                    style=None if style in (None, "", AUTO_STYLE) else style,
+                    render=render or "mid-side",
+                    seed=check_seed(seed),
+                    num_variants=int(count),
+                )
+            progress(0.0, desc="Upmixing")
             outputs = generate(mono, rate, settings, progress)
         except ValueError as error:  # a setting the model cannot use, named in the message
             raise gr.Error(str(error), title="Cannot upmix with these settings") from None

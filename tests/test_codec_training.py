@@ -25,6 +25,7 @@ from mono2stereo.training.codec import (
 )
 from mono2stereo.training.codec.__main__ import main as codec_main
 from mono2stereo.training.codec.render import general_midi_renders
+from mono2stereo.training.codec.state_file import load_state
 
 REPO = Path(__file__).resolve().parents[1]
 HAS_FLUIDSYNTH = shutil.which("fluidsynth") is not None and Path("/usr/share/sounds/sf2").is_dir()
@@ -125,7 +126,7 @@ def test_ema_buffers_change_and_the_codec_round_trips_through_transformers(train
 def test_training_resumes_from_its_checkpoint_and_saves_a_loadable_codec(tmp_path):
     config = tiny_training_config(max_steps=4, checkpoint_every=2, log_every=1)
     assert train_codec(config, tmp_path, max_steps=2) is None
-    assert (tmp_path / "checkpoint.pt").is_file()
+    assert (tmp_path / "checkpoint.safetensors").is_file()
     with pytest.raises(FileNotFoundError, match="resume"):
         train_codec(config, tmp_path / "empty", resume=True)
     final = train_codec(config, tmp_path, resume=True)
@@ -137,6 +138,40 @@ def test_training_resumes_from_its_checkpoint_and_saves_a_loadable_codec(tmp_pat
     codec = EncodecModel.from_pretrained(final)
     audio = fixed_batch(config, size=1)[0].numpy()
     assert codec_round_trip(codec, audio).shape == audio.shape
+
+
+def test_resumed_state_equals_the_saved_one(tmp_path):
+    config = tiny_training_config(max_steps=2, checkpoint_every=2)
+    train_codec(config, tmp_path, max_steps=2)
+    trainer = CodecTrainer(config)
+    trainer.load_state_dict(load_state(tmp_path / "checkpoint.safetensors"))
+    assert trainer.step_count == 2
+    parameters = len(trainer.optimizer.param_groups[0]["params"])
+    assert trainer.optimizer.state_dict()["state"].keys() == set(range(parameters))
+    draws = (np.random.random(), torch.rand(1).item())
+    trainer.load_state_dict(load_state(tmp_path / "checkpoint.safetensors"))
+    assert (np.random.random(), torch.rand(1).item()) == draws  # the random states come back exactly
+
+
+class RunsOnUnpickle:
+    """An object whose unpickling writes a file: what a crafted checkpoint does."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "ran"))
+
+
+def test_a_crafted_pickle_checkpoint_is_never_loaded(tmp_path):
+    marker = tmp_path / "pwned"
+    torch.save({"step": RunsOnUnpickle(marker)}, tmp_path / "checkpoint.pt")
+    with pytest.raises(FileNotFoundError, match="pickle"):
+        train_codec(tiny_training_config(max_steps=2), tmp_path, resume=True)
+    (tmp_path / "checkpoint.pt").rename(tmp_path / "checkpoint.safetensors")  # nor under the new name
+    with pytest.raises(ValueError, match="not a readable training state"):
+        train_codec(tiny_training_config(max_steps=2), tmp_path, resume=True)
+    assert not marker.exists()
 
 
 def test_cli_reports_a_missing_config(tmp_path, capsys):

@@ -83,7 +83,7 @@ def test_stereo_input_is_folded(pipeline):
 @pytest.mark.parametrize(
     "settings, message",
     [
-        (dict(width=-0.5), "width=-0.5 must be a number >= 0"),
+        (dict(width=-0.5), r"width=-0.5 \(--width\) must be a number from 0 to 4"),
         (dict(render="5.1"), "unknown render mode '5.1'"),
         (dict(style="disco"), "unknown style 'disco'; this model knows modern"),
         (dict(num_variants=0), "num_variants=0"),

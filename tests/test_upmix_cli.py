@@ -154,7 +154,7 @@ def test_one_bad_file_in_a_batch_does_not_stop_the_others(tmp_path, model_path, 
 @pytest.mark.parametrize(
     "options, message",
     [
-        (["--width", "-1"], "width=-1.0 must be a number >= 0"),
+        (["--width", "-1"], "width=-1.0 (--width) must be a number from 0 to 4"),
         (["--style", "disco"], "unknown style 'disco'"),
         (["--window", "5"], "the model's window"),
     ],

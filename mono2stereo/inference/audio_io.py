@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +29,11 @@ DEFAULT_SUBTYPES = {"WAV": "PCM_24", "FLAC": "PCM_24", "AIFF": "PCM_24"}
 # put 0 or 0xFFFFFFFF there on purpose, so those are not truncation.
 _SHORT_DATA = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
 _STREAMED_SIZES = (0, 0xFFFFFFFF)
+# Sample rates a file header may announce; anything outside is a damaged or hostile header.
+MIN_FILE_RATE, MAX_FILE_RATE = 1000, 768_000
+# A fold-down this far below its channels means L and R nearly cancel (e.g. L = -R): the mono is not the music.
+FOLD_CANCEL_DB = -30.0
+TEMPORARY_MARK = ".mono2stereo-"  # in the name of an output being written: `.NAME.mono2stereo-PID-XXXX.part`
 
 
 class AudioError(ValueError):
@@ -44,6 +51,9 @@ class AudioFile:
         folded: True when a stereo file was folded to mono as `(L + R) / 2`.
         tags: the file's text tags (title, artist, ...) that soundfile reads.
         subtype: the file's sample encoding, e.g. `PCM_16`.
+        duration_s: the whole file's length from its header (`audio` may hold only the first part).
+        fold_level_db: for stereo input, the fold-down's energy relative to the channels' (`fold_level_db`).
+        stereo: the stereo as read, `(samples, 2)`, when asked for with `keep_stereo`.
     """
 
     audio: np.ndarray
@@ -52,6 +62,9 @@ class AudioFile:
     folded: bool = False
     tags: dict[str, str] = field(default_factory=dict)
     subtype: str | None = None
+    duration_s: float = 0.0
+    fold_level_db: float | None = None
+    stereo: np.ndarray | None = None
 
 
 def check_audio(audio: np.ndarray, sampling_rate: int, name: str = "input") -> np.ndarray:
@@ -67,6 +80,14 @@ def check_audio(audio: np.ndarray, sampling_rate: int, name: str = "input") -> n
         raise AudioError(f"{name} has no audio (zero samples)")
     if not np.issubdtype(audio.dtype, np.number):
         raise AudioError(f"{name} must hold numbers, got dtype {audio.dtype}")
+    if np.issubdtype(audio.dtype, np.complexfloating):
+        raise AudioError(f"{name} is complex ({audio.dtype}); pass real samples, e.g. audio.real")
+    if np.issubdtype(audio.dtype, np.integer):
+        full_scale = 2 ** (np.iinfo(audio.dtype).bits - 1)
+        raise AudioError(
+            f"{name} holds {audio.dtype} samples; pass float samples in [-1, 1], e.g. audio / {full_scale} "
+            "(or read the file with soundfile's dtype='float32')"
+        )
     audio = audio.astype(np.float32, copy=False)
     bad = ~np.isfinite(audio)
     if bad.any():
@@ -78,8 +99,32 @@ def check_audio(audio: np.ndarray, sampling_rate: int, name: str = "input") -> n
     return audio
 
 
-def fold_to_mono(audio: np.ndarray, name: str = "input") -> np.ndarray:
-    """Mono `(samples,)` from soundfile-shaped audio: mono as is, stereo as `(L + R) / 2`; more channels fail."""
+def fold_level_db(stereo: np.ndarray) -> float:
+    """The fold-down `(L + R) / 2`'s energy relative to the mean of the channels', in dB (0 for dual mono)."""
+    channels = folded = 1e-20
+    for start in range(0, len(stereo), 1 << 16):  # in blocks: no float64 copy of a whole song
+        block = np.asarray(stereo[start : start + (1 << 16)], dtype=np.float64)
+        channels += float(np.square(block).sum()) / 2
+        folded += float(np.square(block.sum(axis=1) / 2).sum())
+    return float(10 * np.log10(folded / channels))
+
+
+def fold_warning(name: str, level_db: float | None) -> str | None:
+    """The one-line warning for a fold-down that cancels (`level_db` below `FOLD_CANCEL_DB`), else None."""
+    if level_db is None or level_db >= FOLD_CANCEL_DB:
+        return None
+    return (
+        f"{name}: the mono fold-down (L+R)/2 is {-level_db:.0f} dB below the channels (they nearly cancel, "
+        "e.g. one is the other inverted), so the upmix is of near silence; upmix one channel instead with "
+        "--channel left or --channel right"
+    )
+
+
+def fold_to_mono(audio: np.ndarray, name: str = "input", channel: str = "mid") -> np.ndarray:
+    """Mono `(samples,)` from soundfile-shaped audio: mono as is, stereo as `(L + R) / 2` (`channel="mid"`) or one
+    of its channels (`"left"`, `"right"`); more channels fail."""
+    if channel not in ("mid", "left", "right"):
+        raise AudioError(f"channel={channel!r} must be mid, left or right")
     if audio.ndim == 1:
         return audio
     if audio.ndim != 2:
@@ -92,6 +137,8 @@ def fold_to_mono(audio: np.ndarray, name: str = "input") -> np.ndarray:
     if channels == 1:
         return audio[:, 0]
     if channels == 2:
+        if channel != "mid":
+            return audio[:, 0 if channel == "left" else 1]
         return (audio[:, 0] + audio[:, 1]) / 2
     raise AudioError(
         f"{name} has {channels} channels; mono2stereo takes mono or stereo "
@@ -111,27 +158,76 @@ def _check_not_truncated(file: sf.SoundFile, path: str) -> None:
         raise AudioError(f"{path} is truncated (the stream ends unexpectedly); re-export or re-download it")
 
 
-def read_audio(path: str | os.PathLike) -> AudioFile:
-    """Read an audio file soundfile can decode (wav, flac, ogg, mp3, aiff) and fold it to mono."""
+@contextlib.contextmanager
+def decoder_messages() -> Iterator[list[str]]:
+    """Capture what C decoders (libmpg123 and others) write to the process's stderr; the list fills on exit."""
+    captured: list[str] = []
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to redirect
+        yield captured
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            captured += [line.strip() for line in sink.read().decode(errors="replace").splitlines() if line.strip()]
+
+
+def read_audio(
+    path: str | os.PathLike, max_seconds: float | None = None, channel: str = "mid", keep_stereo: bool = False
+) -> AudioFile:
+    """Read an audio file soundfile can decode (wav, flac, ogg, mp3, aiff) and fold it to mono.
+
+    Only the first `max_seconds` are decoded when given. `channel` picks what stereo becomes: the fold-down
+    `(L + R) / 2` (`mid`), or one channel. `keep_stereo` also returns the stereo as read.
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise AudioError(f"{path} does not exist")
     if os.path.isdir(path):
         raise AudioError(f"{path} is a folder, not an audio file")
     try:
-        with sf.SoundFile(path) as file:
-            _check_not_truncated(file, path)
-            audio = file.read(dtype="float32", always_2d=True)
-            tags = {name: value for name, value in file.copy_metadata().items() if value}
+        with decoder_messages() as messages, sf.SoundFile(path) as file:
             sampling_rate, channels, subtype = file.samplerate, file.channels, file.subtype
+            check_header(path, sampling_rate, channels)
+            _check_not_truncated(file, path)
+            frames = -1 if max_seconds is None else int(max_seconds * sampling_rate)
+            audio = file.read(frames, dtype="float32", always_2d=True)
+            tags = {name: value for name, value in file.copy_metadata().items() if value}
+            duration_s = max(file.frames, audio.shape[0]) / sampling_rate
     except sf.LibsndfileError as error:
-        raise AudioError(f"cannot read {path}: {error.error_string} (is it a wav, flac, ogg or mp3 file?)") from None
+        reason = error.error_string
+        if "possibly a pipe" in reason or "unknown format" in reason.lower():
+            reason = "not audio that soundfile can decode (damaged, or not a wav, flac, ogg, mp3 or aiff file)"
+        raise AudioError(f"cannot read {path}: {reason}") from None
     except sf.SoundFileRuntimeError as error:  # decoding errors after a good header, e.g. "flac decoder lost sync"
         raise AudioError(f"cannot read {path}: {error}; the file may be truncated or damaged") from None
     if audio.shape[0] == 0:
-        raise AudioError(f"{path} has no audio (zero samples)")
-    mono = check_audio(fold_to_mono(audio, name=path), sampling_rate, name=path)
-    return AudioFile(mono, sampling_rate, channels, channels == 2, tags, subtype)
+        detail = f" (the decoder said: {messages[-1]})" if messages else ""
+        raise AudioError(f"{path} has no audio (zero samples){detail}")
+    mono = check_audio(fold_to_mono(audio, name=path, channel=channel), sampling_rate, name=path)
+    stereo = audio if keep_stereo and channels == 2 else None
+    level = fold_level_db(audio) if channels == 2 and channel == "mid" else None
+    return AudioFile(mono, sampling_rate, channels, channels == 2, tags, subtype, duration_s, level, stereo)
+
+
+def check_header(path: str, sampling_rate: int, channels: int) -> None:
+    """Refuse a header whose rate or channel count no real recording has, before decoding anything."""
+    if not MIN_FILE_RATE <= sampling_rate <= MAX_FILE_RATE:
+        raise AudioError(
+            f"{path} announces a sample rate of {sampling_rate} Hz; mono2stereo reads {MIN_FILE_RATE} to "
+            f"{MAX_FILE_RATE} Hz (is the file damaged?)"
+        )
+    if channels > 2:
+        raise AudioError(
+            f"{path} has {channels} channels; mono2stereo takes mono or stereo "
+            "(fold it down first, e.g. with `sox in.wav -c 1 out.wav`)"
+        )
 
 
 def audio_format(path: str | os.PathLike) -> str:
@@ -167,8 +263,10 @@ def write_audio(
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
+    remove_stale_partial_files(path)
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".mono2stereo-", suffix=".part")
+        prefix = f".{os.path.basename(path)}{TEMPORARY_MARK}{os.getpid()}-"
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".part")
     except OSError as error:
         raise AudioError(f"cannot write to {folder}: {error.strerror}") from None
     os.close(handle)
@@ -191,6 +289,32 @@ def write_audio(
         raise
 
 
+def remove_stale_partial_files(path: str) -> list[str]:
+    """Delete the partial files of `path` left by writers that were killed (their process is gone)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    pattern = re.compile(rf"^\.{re.escape(name)}{re.escape(TEMPORARY_MARK)}(\d+)-.*\.part$")
+    removed = []
+    for entry in os.listdir(folder):
+        match = pattern.match(entry)
+        if match and not _process_alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(folder, entry))
+                removed.append(entry)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process writes one output at a time: an older file of its own is stale
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
 __all__ = [
     "AUDIO_EXTENSIONS",
     "AudioError",
@@ -198,6 +322,9 @@ __all__ = [
     "audio_format",
     "check_audio",
     "fold_to_mono",
+    "fold_level_db",
+    "fold_warning",
     "read_audio",
+    "remove_stale_partial_files",
     "write_audio",
 ]

@@ -9,8 +9,9 @@ import sys
 from tqdm.auto import tqdm
 
 from ..cli import CommandError
-from .audio_io import AUDIO_EXTENSIONS
+from .audio_io import AUDIO_EXTENSIONS, fold_warning
 from .files import expand_inputs, output_is_folder, plan_jobs, upmix_file
+from .options import CHANNELS, check_upmix_options
 from .rendering import RENDER_MODES
 
 FORMATS = sorted({extension.lstrip(".") for extension in AUDIO_EXTENSIONS})
@@ -43,6 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     upmix.add_argument("--format", choices=FORMATS, help="output format in folder mode (default: the input's, or wav)")
     upmix.add_argument("--subtype", help="sample encoding, e.g. PCM_16, PCM_24 (default for wav/flac), FLOAT")
     upmix.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    upmix.add_argument(
+        "--channel",
+        choices=CHANNELS,
+        default="mid",
+        help="what a stereo input becomes: mid (L+R)/2 (default), left, right",
+    )
     upmix.set_defaults(handler=run_upmix)
 
     info = subparsers.add_parser("info", help="describe a model", description="Print a model's configuration.")
@@ -69,26 +76,6 @@ def run_upmix(args: argparse.Namespace) -> int:
     into_folder = output_is_folder(args.inputs, args.output)
     if args.format and not into_folder and not args.output.lower().endswith("." + args.format):
         raise CommandError(f"--format {args.format} does not match the output file {args.output}")
-    pipeline = load(args.model, args.device)
-    try:
-        pipeline.check_settings(args.style, args.width, args.render, args.variants, args.batch_size)
-        if hasattr(pipeline, "window_frames"):
-            pipeline.window_frames(args.window, args.overlap)
-    except ValueError as error:
-        raise CommandError(str(error)) from None
-    folder = args.output if into_folder else os.path.dirname(os.path.abspath(args.output))
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as error:
-        raise CommandError(f"cannot create the output folder {folder}: {error.strerror}") from None
-    if not os.access(folder, os.W_OK):
-        raise CommandError(f"the output folder {folder} is not writable; choose another with -o")
-
-    files, unmatched = expand_inputs(args.inputs)
-    failures = [f"{pattern}: {reason}" for pattern, reason in unmatched]
-    for failure in failures:
-        tqdm.write(f"mono2stereo: error: {failure}", file=sys.stderr)
-    jobs = plan_jobs(files, args.output, into_folder, args.variants, args.format, args.overwrite)
     settings = dict(
         style=args.style,
         width=args.width,
@@ -100,7 +87,32 @@ def run_upmix(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         guidance_scale=args.guidance_scale,
         temperature=args.temperature,
+        channel=args.channel,
     )
+    try:  # every number is checked before anything loads
+        check_upmix_options(**{k: v for k, v in settings.items() if k not in ("style", "render")})
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    pipeline = load(args.model, args.device)
+    try:
+        pipeline.check_settings(args.style, args.width, args.render, args.variants, args.batch_size)
+        if hasattr(pipeline, "window_frames"):
+            pipeline.window_frames(args.window, args.overlap)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    files, unmatched = expand_inputs(args.inputs)
+    failures = [f"{pattern}: {reason}" for pattern, reason in unmatched]
+    for failure in failures:
+        tqdm.write(f"mono2stereo: error: {failure}", file=sys.stderr)
+    jobs = plan_jobs(files, args.output, into_folder, args.variants, args.format, args.overwrite)
+    if any(job.error is None for job in jobs):  # no folder is made for outputs that will not be written
+        folder = args.output if into_folder else os.path.dirname(os.path.abspath(args.output))
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as error:
+            raise CommandError(f"cannot create the output folder {folder}: {error.strerror}") from None
+        if not os.access(folder, os.W_OK):
+            raise CommandError(f"the output folder {folder} is not writable; choose another with -o")
     for job in tqdm(jobs, desc="upmix", unit="file", disable=None):
         error = job.error
         if error is None:
@@ -132,7 +144,11 @@ def upmix_one(job, pipeline, args: argparse.Namespace, settings: dict) -> str | 
             message = str(error)
             return message if job.input_path in message else f"{job.input_path}: {message}"
     if output.folded:
-        tqdm.write(f"mono2stereo: {job.input_path}: stereo input folded to mono (L+R)/2", file=sys.stderr)
+        warning = fold_warning(job.input_path, output.fold_level_db)
+        if warning is not None:
+            tqdm.write(f"mono2stereo: warning: {warning}", file=sys.stderr)
+        elif args.channel == "mid":
+            tqdm.write(f"mono2stereo: {job.input_path}: stereo input folded to mono (L+R)/2", file=sys.stderr)
     if output.peak_gain.min() < 1.0:
         tqdm.write(
             f"mono2stereo: {job.input_path}: scaled by {float(output.peak_gain.min()):.3f} to keep peaks below "

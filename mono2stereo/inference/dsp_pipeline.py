@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .audio_io import check_audio, fold_to_mono
+from .audio_io import check_audio, fold_level_db, fold_to_mono
+from .options import MAX_WIDTH, check_channel, check_number
 from .output import UpmixOutput
 from .rendering import peak_gain
 
@@ -40,8 +41,7 @@ class DspPipeline:
             raise ValueError(f"render={render!r} applies to AI models; dsp:{self.name} renders its own stereo")
         if num_variants != 1:
             raise ValueError(f"dsp:{self.name} is deterministic; num_variants={num_variants} must be 1")
-        if not (isinstance(width, (int, float)) and width >= 0):
-            raise ValueError(f"width={width} must be a number >= 0 (0 gives dual mono, 1 the upmixer's own width)")
+        check_number("width", width, 0.0, MAX_WIDTH, " (0 gives dual mono, 1 the upmixer's own width)")
 
     def __call__(
         self,
@@ -51,16 +51,19 @@ class DspPipeline:
         width: float = 1.0,
         render: str = "mid-side",
         num_variants: int = 1,
+        channel: str = "mid",
         **generation_settings,
     ) -> UpmixOutput:
         """Upmix mono (or folded stereo) `audio`; the AI generation settings (seed, window, ...) do not apply."""
         self.check_settings(style, width, render, num_variants, 1)
+        check_channel(channel)
         audio = np.asarray(audio)
         folded = audio.ndim == 2 and audio.shape[1] == 2
-        mono = check_audio(fold_to_mono(audio), sampling_rate)
+        mono = check_audio(fold_to_mono(audio, channel=channel), sampling_rate)
+        level = fold_level_db(audio) if folded and channel == "mid" else None
         stereo = np.asarray(self.upmix_dsp(self.name, mono, sampling_rate, width=width), dtype=np.float32)
         gain = peak_gain(stereo)
-        return UpmixOutput(stereo * np.float32(gain), sampling_rate, np.array([gain]), folded)
+        return UpmixOutput(stereo * np.float32(gain), sampling_rate, np.array([gain]), folded, level)
 
 
 __all__ = ["DSP_PREFIX", "DspPipeline", "dsp_upmixer"]

@@ -110,16 +110,18 @@ def upmix_file(
 ) -> UpmixOutput:
     """Read `input_path`, upmix it with `pipeline(audio, rate, **settings)` and write each variant, tags kept.
 
+    `settings["channel"]` (`mid`, `left`, `right`) says what a stereo file becomes before upmixing.
+
     Writes one file per variant to `output_paths`, all of them or none.
     """
     for path in output_paths:
         audio_format(path)  # an unknown extension fails before the model runs
-    source = read_audio(input_path)
+    source = read_audio(input_path, channel=settings.pop("channel", "mid"))
     output = pipeline(source.audio, source.sampling_rate, **settings)
     variants = output.audio[None] if output.audio.ndim == 2 else output.audio
     if len(variants) != len(output_paths):
         raise AudioError(f"{len(variants)} variants were made for {len(output_paths)} output paths")
-    output.folded = source.folded
+    output.folded, output.fold_level_db = source.folded, source.fold_level_db
     written = []
     try:
         for stereo, path in zip(variants, output_paths):

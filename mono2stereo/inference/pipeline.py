@@ -10,8 +10,8 @@ sf.write("song-stereo.wav", stereo, rate)
 
 from __future__ import annotations
 
-import math
 import os
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -20,9 +20,10 @@ import torch
 from ..modeling import Mono2StereoModel
 from ..modeling.codec import num_frames
 from . import rendering
-from .audio_io import check_audio, fold_to_mono
+from .audio_io import check_audio, fold_level_db, fold_to_mono, fold_warning
 from .default_model import default_model_path
 from .dsp_pipeline import DSP_PREFIX, DspPipeline
+from .options import check_seed, check_upmix_options
 from .output import UpmixOutput
 from .resampling import resample
 from .windowing import plan_windows
@@ -95,14 +96,9 @@ class Mono2StereoPipeline:
         """Raise a ValueError naming the first setting that cannot be used."""
         if style is not None:
             self.model.config.style_id(style)
-        if not (isinstance(width, (int, float)) and math.isfinite(width) and width >= 0):
-            raise ValueError(f"width={width} must be a number >= 0 (0 gives dual mono, 1 the generated width)")
+        check_upmix_options(width=width, num_variants=num_variants, batch_size=batch_size)
         if render not in rendering.RENDER_MODES:
             raise ValueError(f"unknown render mode {render!r}; choose one of {', '.join(rendering.RENDER_MODES)}")
-        if not isinstance(num_variants, int) or num_variants < 1:
-            raise ValueError(f"num_variants={num_variants!r} must be an integer >= 1")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size={batch_size!r} must be an integer >= 1")
 
     @torch.no_grad()
     def __call__(
@@ -125,6 +121,7 @@ class Mono2StereoPipeline:
         target_width_db: float | None = None,
         progress: Progress | None = None,
         decoding: str = "sample",
+        channel: str = "mid",
     ) -> UpmixOutput:
         """Upmix mono `audio (samples,)` (stereo `(samples, 2)` is folded to mono first) at `sampling_rate`.
 
@@ -143,23 +140,35 @@ class Mono2StereoPipeline:
             progress: called with (windows done, windows in all) after each generated batch.
             decoding: `sample` (a generated stereo image), or for a spatial model `mean`: at every step the cue
                 nearest to the expected one under the model (what a regression model would predict; a baseline).
+            channel: what stereo input becomes: `mid` (the fold-down), `left` or `right`.
         """
         if seed is not None and generator is not None:
             raise ValueError("pass either seed or generator, not both")
+        check_upmix_options(
+            temperature=temperature,
+            guidance_scale=guidance_scale,
+            top_k=top_k,
+            top_p=top_p,
+            window_seconds=window_seconds,
+            overlap_seconds=overlap_seconds,
+            target_width_db=target_width_db,
+            channel=channel,
+        )
+        seed = check_seed(seed)
         self.check_settings(style, width, render, num_variants, batch_size)
+        if decoding not in DECODINGS or (decoding == "mean" and not self.model.config.is_spatial):
+            raise ValueError(f"decoding={decoding!r} must be 'sample', or 'mean' for a spatial model")
         window, overlap = self.window_frames(window_seconds, overlap_seconds)
         audio = np.asarray(audio)
         folded = audio.ndim == 2 and audio.shape[1] == 2
-        mono = check_audio(fold_to_mono(audio), sampling_rate)
+        mono = check_audio(fold_to_mono(audio, channel=channel), sampling_rate)
+        level = fold_level_db(audio) if folded and channel == "mid" else None
         codec_rate = self.model.config.sampling_rate
         if not mono.any():  # digital silence stays silent, whatever a model would make of it
             silence = np.zeros((num_variants, mono.shape[0], 2), dtype=np.float32)
-            return self._output(silence, sampling_rate, np.ones(num_variants), folded)
+            return self._output(silence, sampling_rate, np.ones(num_variants), folded, level)
         if seed is not None:
             generator = torch.Generator(device=self.device).manual_seed(seed)
-
-        if decoding not in DECODINGS or (decoding == "mean" and not self.model.config.is_spatial):
-            raise ValueError(f"decoding={decoding!r} must be 'sample', or 'mean' for a spatial model")
         sampling = dict(
             style=style,
             width_db=target_width_db,
@@ -182,17 +191,17 @@ class Mono2StereoPipeline:
                 gain = rendering.peak_gain(stereo)
                 outputs.append(stereo * np.float32(gain) if gain < 1.0 else stereo)
                 gains.append(gain)
-            return self._output(np.stack(outputs), sampling_rate, np.array(gains), folded)
+            return self._output(np.stack(outputs), sampling_rate, np.array(gains), folded, level)
         for variant in self.generate_stereo(resampled, progress=progress, **windowing, **sampling):
             variant = resample(variant, codec_rate, sampling_rate, num_samples=mono.shape[0])
             stereo, gain = rendering.render(render, mono, variant, sampling_rate, width)
             outputs.append(stereo)
             gains.append(gain)
-        return self._output(np.stack(outputs), sampling_rate, np.array(gains), folded)
+        return self._output(np.stack(outputs), sampling_rate, np.array(gains), folded, level)
 
     @staticmethod
-    def _output(audio: np.ndarray, sampling_rate: int, gains: np.ndarray, folded: bool) -> UpmixOutput:
-        return UpmixOutput(audio[0] if len(audio) == 1 else audio, sampling_rate, gains, folded)
+    def _output(audio: np.ndarray, rate: int, gains: np.ndarray, folded: bool, level: float | None) -> UpmixOutput:
+        return UpmixOutput(audio[0] if len(audio) == 1 else audio, rate, gains, folded, level)
 
     def generate_stereo(
         self,
@@ -331,8 +340,9 @@ def upmix(
 
     `stereo` is float32 `(samples, 2)`, or `(num_variants, samples, 2)` with several variants. `model` is a loaded
     `Mono2StereoModel`, a folder saved with `save_pretrained`, a Hub id, `dsp:NAME` for a DSP upmixer, or None for
-    the package's default model. Further settings (`top_k`, `top_p`, `target_width_db`) go to
-    `Mono2StereoPipeline.__call__`, which also reports the peak-safety gain.
+    the package's default model. Further settings (`top_k`, `top_p`, `target_width_db`, `channel`) go to
+    `Mono2StereoPipeline.__call__`, which also reports the peak-safety gain. A stereo input whose channels cancel
+    when folded (L = -R) gives a `UserWarning`; pass `channel="left"` or `"right"` to upmix one channel.
     """
     pipeline = load_pipeline(model, device)
     output = pipeline(
@@ -351,6 +361,9 @@ def upmix(
         progress=progress,
         **generation_settings,
     )
+    warning = fold_warning("input", output.fold_level_db)
+    if warning is not None:
+        warnings.warn(warning.replace("--channel left or --channel right", 'channel="left" or "right"'), stacklevel=2)
     return output.audio, output.sampling_rate
 
 

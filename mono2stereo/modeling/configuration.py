@@ -28,6 +28,36 @@ _INTEGER_FIELDS = (
 )
 
 
+# Sane limits, far above any model that trains on today's hardware, so a typo fails at once instead of allocating.
+MIN_SAMPLING_RATE, MAX_SAMPLING_RATE = 1000, 384_000
+MAX_CODEBOOK_SIZE = 1 << 16
+UPPER_BOUNDS = {
+    "hidden_size": 16_384,
+    "num_encoder_layers": 256,
+    "num_decoder_layers": 256,
+    "num_attention_heads": 1024,
+    "intermediate_size": 131_072,
+    "window_frames": 100_000,
+}
+MAX_PARAMETERS = 20e9
+
+
+def _fail(field: str, value, expected: str) -> None:
+    raise ValueError(f"Mono2StereoConfig.{field}={value!r} is invalid: {expected}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_positive(value) -> bool:
+    return _is_number(value) and math.isfinite(value) and value > 0
+
+
 @strict
 class Mono2StereoConfig(PreTrainedConfig):
     r"""
@@ -87,6 +117,7 @@ class Mono2StereoConfig(PreTrainedConfig):
 
     def __post_init__(self, **kwargs):
         super().__post_init__(**kwargs)
+        self._check_types()
         self.styles = list(self.styles)
         self.width_db_range = [float(value) for value in self.width_db_range]
         if self.intermediate_size is None:
@@ -98,17 +129,55 @@ class Mono2StereoConfig(PreTrainedConfig):
             self.codec_bandwidth = float(max(self.codec.target_bandwidths))
         self._check_values()
 
-    def _check_values(self) -> None:
-        def fail(field: str, value, expected: str) -> None:
-            raise ValueError(f"Mono2StereoConfig.{field}={value!r} is invalid: {expected}")
-
+    def _check_types(self) -> None:
+        """The checks every later computation relies on: the codec's numbers, and list fields being lists."""
         if not isinstance(self.codec, (EncodecConfig, SpatialCodecConfig)):
-            fail(
+            _fail(
                 "codec",
                 type(self.codec).__name__,
                 "an EncodecConfig (model_type 'encodec') or a SpatialCodecConfig "
                 f"(model_type {SpatialCodecConfig.model_type!r}) is required",
             )
+        codec = self.codec
+        if not _is_int(codec.sampling_rate) or not MIN_SAMPLING_RATE <= codec.sampling_rate <= MAX_SAMPLING_RATE:
+            _fail(
+                "codec.sampling_rate",
+                codec.sampling_rate,
+                f"an integer in Hz from {MIN_SAMPLING_RATE} to {MAX_SAMPLING_RATE}",
+            )
+        if not self.is_spatial:  # a spatial codec's config checks its own fields
+            ratios = codec.upsampling_ratios
+            if not isinstance(ratios, (list, tuple)) or not ratios or not all(_is_int(r) and r >= 1 for r in ratios):
+                _fail("codec.upsampling_ratios", ratios, "a non-empty list of positive integers")
+            if math.prod(ratios) > codec.sampling_rate:
+                _fail(
+                    "codec.upsampling_ratios",
+                    ratios,
+                    f"their product (the hop) exceeds the rate {codec.sampling_rate}",
+                )
+            if not _is_int(codec.codebook_size) or not 2 <= codec.codebook_size <= MAX_CODEBOOK_SIZE:
+                _fail("codec.codebook_size", codec.codebook_size, f"an integer from 2 to {MAX_CODEBOOK_SIZE}")
+            bandwidths = codec.target_bandwidths
+            if not isinstance(bandwidths, (list, tuple)) or not bandwidths or not all(map(_is_positive, bandwidths)):
+                _fail("codec.target_bandwidths", bandwidths, "a non-empty list of positive kbps values")
+        if not isinstance(self.styles, (list, tuple)) or not all(isinstance(t, str) and t for t in self.styles):
+            _fail("styles", self.styles, 'a list of style tags, e.g. ["modern", "vintage"]')
+        low_high = self.width_db_range
+        if not isinstance(low_high, (list, tuple)) or not all(_is_number(v) and math.isfinite(v) for v in low_high):
+            _fail("width_db_range", low_high, "a list [low, high] of numbers in dB")
+
+    def estimated_parameters(self) -> int:
+        """The transformer's parameter count from the config alone, to refuse absurd sizes before allocating."""
+        hidden, inner, vocabulary = self.hidden_size, self.intermediate_size, self.codebook_size + 1
+        per_layer = 4 * hidden * hidden + 2 * hidden * inner + 9 * hidden
+        layers = (self.num_encoder_layers + self.num_decoder_layers) * per_layer
+        mono = self.num_mono_channels * (1 if self.is_spatial else vocabulary) * hidden
+        stereo = self.num_stereo_codebooks * (vocabulary + self.codebook_size) * hidden  # embeddings and heads
+        return layers + mono + stereo
+
+    def _check_values(self) -> None:
+        fail = _fail
+
         if not self.is_spatial:
             if self.codec.audio_channels != 1:
                 fail(
@@ -134,6 +203,16 @@ class Mono2StereoConfig(PreTrainedConfig):
                 fail(field, getattr(self, field), "must be a positive integer")
         if self.num_encoder_layers < 0:
             fail("num_encoder_layers", self.num_encoder_layers, "must be 0 or more")
+        for field, bound in UPPER_BOUNDS.items():
+            if getattr(self, field) > bound:
+                fail(field, getattr(self, field), f"must be at most {bound:,}")
+        if self.estimated_parameters() > MAX_PARAMETERS:
+            fail(
+                "hidden_size",
+                self.hidden_size,
+                f"with these sizes the transformer would have about {self.estimated_parameters():.3g} parameters, "
+                f"more than {MAX_PARAMETERS:.0e}",
+            )
         if self.hidden_size % self.num_attention_heads:
             fail("num_attention_heads", self.num_attention_heads, f"must divide hidden_size={self.hidden_size}")
         if not self.styles:

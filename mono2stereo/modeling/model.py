@@ -9,11 +9,13 @@ mono encoding is added at the same time position, plus a style embedding and a w
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from torch import nn
 from transformers import EncodecModel, PreTrainedModel
 from transformers import initialization as init
@@ -91,8 +93,35 @@ class Mono2StereoPreTrainedModel(PreTrainedModel):
                     "weights only, since pickles can run code. Load it with torch yourself if you trust it, then "
                     "save_pretrained() it to get model.safetensors."
                 )
+            check_config_file(os.path.join(path, "config.json"))
         kwargs["use_safetensors"] = True
-        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        try:
+            return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        except SafetensorError as error:
+            raise ValueError(
+                f"{path}: model.safetensors is damaged or incomplete ({error}); an interrupted download or copy? "
+                "Fetch or save it again"
+            ) from None
+        except RuntimeError as error:
+            if "size mismatch" not in str(error) and "mismatched_sizes" not in str(error):
+                raise
+            raise ValueError(
+                f"{path}: the weights in model.safetensors do not fit config.json (tensor shapes differ); was the "
+                "config edited after saving?"
+            ) from None
+
+
+def check_config_file(path: str) -> None:
+    """Raise a ValueError naming `path` when it is not a JSON object of settings (the config itself checks them)."""
+    if not os.path.isfile(path):
+        return  # from_pretrained says what is missing
+    try:
+        with open(path, encoding="utf-8") as file:
+            values = json.load(file)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{path} must hold a JSON object of settings, got a JSON {type(values).__name__}")
 
 
 class Mono2StereoModel(Mono2StereoPreTrainedModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 
 import torch
@@ -9,8 +11,10 @@ import torch
 from ..modeling import Mono2StereoModel
 from .config import DataConfig, ModelSource, SourceConfig, TrainingConfig
 from .loop import TrainingResult, train
-from .sources import AUDIO_EXTENSIONS
+from .sources import AUDIO_EXTENSIONS, list_audio_files
 from .synthetic import MIXING_STYLES
+
+logger = logging.getLogger("mono2stereo")
 
 
 @torch.no_grad()
@@ -62,6 +66,21 @@ def data_source(data: str, style: str) -> SourceConfig:
     return SourceConfig(kind="hub", path=data, style=style)
 
 
+def crops_per_file(folder: str, batch_size: int) -> int:
+    """Crops taken from each file of a style folder, so that a folder smaller than a batch still fills one."""
+    count = len(list_audio_files(folder))
+    crops = max(1, math.ceil(batch_size / count))
+    if crops > 1:
+        logger.warning(
+            "mono2stereo: %s holds %d audio files, fewer than the batch of %d; taking %d crops of each per epoch",
+            folder,
+            count,
+            batch_size,
+            crops,
+        )
+    return crops
+
+
 def finetune(
     model: Mono2StereoModel | str,
     data: str | SourceConfig,
@@ -82,9 +101,12 @@ def finetune(
     model = add_style(model, style, init_style)
     source = data if isinstance(data, SourceConfig) else data_source(data, style)
     source.style = style
+    data_settings = dict(settings.pop("data", {}))
+    if source.kind == "folder" and "crops_per_example" not in data_settings:
+        data_settings["crops_per_example"] = crops_per_file(source.path, batch_size)
     config = TrainingConfig(
         model=ModelSource(from_pretrained=model.name_or_path or "in-memory model"),
-        data=DataConfig(sources=[source], **settings.pop("data", {})),
+        data=DataConfig(sources=[source], **data_settings),
         seed=seed,
         batch_size=batch_size,
         learning_rate=learning_rate or (1e-3 if lora else 1e-4),
@@ -105,4 +127,4 @@ def finetune(
     return finetuned
 
 
-__all__ = ["add_style", "lora_model", "data_source", "finetune"]
+__all__ = ["add_style", "lora_model", "data_source", "crops_per_file", "finetune"]

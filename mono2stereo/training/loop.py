@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 import time
 from collections import Counter
@@ -31,6 +32,7 @@ from .preprocessing import CodecEncoder
 from .spatial_eval import spatial_metrics
 from .stream import TrainingStream
 
+logger = logging.getLogger("mono2stereo")
 ExtraMetrics = Callable[[torch.nn.Module, dict], dict[str, float]]
 
 
@@ -143,7 +145,7 @@ def train(
         stream.dataset(config.data.shuffle_buffer),
         batch_size=config.batch_size,
         collate_fn=stream.collate,
-        drop_last=True,
+        drop_last=False,  # a data set smaller than a batch still trains, on smaller batches
         num_workers=config.num_workers,
         generator=torch.Generator().manual_seed(config.seed),  # keeps iter() from drawing on the global RNG
     )
@@ -170,8 +172,10 @@ def train(
     progress = TrainingProgress()
     if accelerator.is_main_process:
         checkpoints.remove_partial()
-    if resume:
-        path = checkpoints.resolve(resume)
+        checkpoints.prune()  # a run killed between a checkpoint's commit and its prune left one too many
+    accelerator.wait_for_everyone()
+    path = checkpoints.resolve(resume, accelerator.num_processes) if resume else None
+    if path is not None:
         accelerator.load_state(path)
         progress = TrainingProgress.load(path, accelerator.process_index)
     accelerator.init_trackers(
@@ -192,14 +196,17 @@ def train(
     metrics: dict[str, float] = {}
     tokens_per_example = model_config.num_stereo_codebooks * model_config.window_frames
     examples_seen, started = 0, time.perf_counter()
+    examples_in_epoch, small_data_noticed = 0, False
     while progress.step < max_steps:
         stream.set_epoch(progress.epoch)
         loader.set_epoch(progress.epoch)
         batches = (
             accelerator.skip_first_batches(loader, progress.batches_in_epoch) if progress.batches_in_epoch else loader
         )
+        examples_in_epoch = 0 if not progress.batches_in_epoch else config.batch_size  # a resumed epoch was fuller
         for batch in batches:
             progress.batches_in_epoch += 1
+            examples_in_epoch += len(batch["ids"])
             if ids_file is not None:
                 ids_file.write("".join(f"{progress.epoch}\t{i}\n" for i in batch["ids"]))
             with accelerator.accumulate(model):
@@ -237,6 +244,17 @@ def train(
             if progress.step >= max_steps:
                 break
         else:
+            if progress.batches_in_epoch == 0:  # nothing survived decoding and filtering: another epoch cannot help
+                raise stream.no_examples_error()
+            if examples_in_epoch < config.batch_size and not small_data_noticed:
+                small_data_noticed = True
+                logger.warning(
+                    "mono2stereo: the data gives %d training examples per epoch, fewer than batch_size=%d; each "
+                    "step trains on %d (add files, or raise data.crops_per_example for fuller batches)",
+                    examples_in_epoch,
+                    config.batch_size,
+                    examples_in_epoch,
+                )
             progress.epoch, progress.batches_in_epoch = progress.epoch + 1, 0
     bar.close()
     if ids_file is not None:

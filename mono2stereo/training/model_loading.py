@@ -9,6 +9,7 @@ import torch
 from transformers import EncodecModel
 
 from ..modeling import Mono2StereoConfig, Mono2StereoModel, randomize_codebooks
+from ..modeling.model import check_config_file
 from .config import ModelSource
 
 
@@ -38,6 +39,7 @@ def build_model(source: ModelSource, seed: int = 0) -> Mono2StereoModel:
     else:
         if not os.path.isfile(source.config):
             raise ValueError(f"model config {source.config!r} does not exist; give a Mono2StereoConfig JSON file")
+        check_config_file(source.config)
         with open(source.config) as file:
             values = json.load(file)
         values.pop("transformers_version", None)

@@ -40,6 +40,7 @@ class TrainingStream:
         self.tokens = kinds.pop()
         self.epoch = 0
         self.skipped: Counter = Counter()
+        self.decoded = 0  # source examples (files, records, mixes, token rows) read and decoded
         self.weights = np.array([source.weight for source in sources], dtype=np.float64)
 
     def shards(self) -> list[list[tuple[int, object]]]:
@@ -82,13 +83,31 @@ class TrainingStream:
         source = self.sources[index]
         if self.tokens:
             for example in read_token_shard(shard, self.model_config, self.skipped):
+                self.decoded += 1
                 if source.style is not None:
                     example["style"] = source.style
                 yield self._swap_tokens(example)
             return
         for example in read_shard(source, shard, self.model_config.sampling_rate, self.skipped):
+            self.decoded += 1
             rng = example_rng(self.seed, self.epoch, example["id"])
             yield from training_examples(example, self.model_config, self.data, rng, self.skipped)
+
+    def no_examples_error(self) -> ValueError:
+        """The error for an epoch that gave no training example: what was read, and why each kind was dropped."""
+        names = ", ".join(f"{s.kind} {s.path}" if s.path else s.kind for s in self.sources)
+        read = self.decoded + self.skipped["undecodable"]
+        reasons = {
+            "undecodable": "could not be decoded (damaged, empty or not audio)",
+            "silent": f"crops quieter than data.silence_db={self.data.silence_db:g} dB",
+            "near_mono": f"crops narrower than data.min_width_db={self.data.min_width_db:g} dB (mono or near-mono "
+            "audio has no side to learn from; give stereo files)",
+        }
+        dropped = "; ".join(f"{self.skipped[k]} {text}" for k, text in reasons.items() if self.skipped[k])
+        return ValueError(
+            f"no usable training example in a whole epoch of {names}: {read} files or records read, "
+            f"{self.decoded} decoded; dropped: {dropped or 'none'}"
+        )
 
     def _swap_tokens(self, example: dict) -> dict:
         """Left/right swap augmentation done on tokens: swap the interleaved L and R codebooks.

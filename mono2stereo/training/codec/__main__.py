@@ -1,8 +1,8 @@
 """Train the codec: `python -m mono2stereo.training.codec --config configs/codec/small-24k.yaml --output-dir DIR`.
 
-Resumable: run again with `--resume` to continue from `DIR/checkpoint.pt`; `--max-steps N` stops after N total steps
-(the learning-rate schedule still follows the config's `training.max_steps`). The trained codec is written as a
-`save_pretrained` folder `DIR/final/` once the config's step count is reached.
+Resumable: run again with `--resume` to continue from `DIR/checkpoint.safetensors`; `--max-steps N` stops after N
+total steps (the learning-rate schedule still follows the config's `training.max_steps`). The trained codec is
+written as a `save_pretrained` folder `DIR/final/` once the config's step count is reached.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and train; returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m mono2stereo.training.codec", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="codec training YAML, e.g. configs/codec/small-24k.yaml")
-    parser.add_argument("--output-dir", required=True, help="folder for checkpoint.pt, log.jsonl and final/")
+    parser.add_argument("--output-dir", required=True, help="folder for checkpoint.safetensors, log.jsonl and final/")
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many total steps (resumable)")
-    parser.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint.pt")
+    parser.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint.safetensors")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     args = parser.parse_args(argv)
     try:
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         final = train_codec(config, args.output_dir, max_steps=args.max_steps, resume=args.resume, on_step=on_step)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ValueError) as error:  # ValueError: a damaged checkpoint, named in the message
         print(f"codec training: error: {error}", file=sys.stderr)
         return 1
     finally:

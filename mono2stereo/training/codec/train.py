@@ -1,4 +1,7 @@
-"""The codec training loop: AdamW on reconstruction + commitment losses, resumable from `checkpoint.pt`."""
+"""The codec training loop: AdamW on reconstruction + commitment losses, resumable from `checkpoint.safetensors`.
+
+The checkpoint is a safetensors file with the rest of the state as JSON (`state_file`): resuming never unpickles.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +21,10 @@ from .data import CodecCrops
 from .losses import CodecReconstructionLoss
 from .quantizer import ResidualQuantizerTraining
 from .render import general_midi_renders
+from .state_file import load_state, save_state
 
-CHECKPOINT_NAME = "checkpoint.pt"
+CHECKPOINT_NAME = "checkpoint.safetensors"
+PICKLED_CHECKPOINT_NAME = "checkpoint.pt"  # what older versions wrote; never loaded, since a pickle can run code
 FINAL_NAME = "final"
 
 
@@ -116,7 +121,7 @@ class CodecTrainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "config": self.config.to_dict(),
-            "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
+            "rng": {"torch": torch.get_rng_state(), "numpy": numpy_rng_state(), "python": random.getstate()},
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -126,16 +131,22 @@ class CodecTrainer:
         self.scheduler.load_state_dict(state["scheduler"])
         self.step_count = int(state["step"])
         torch.set_rng_state(state["rng"]["torch"])
-        np.random.set_state(state["rng"]["numpy"])
-        random.setstate(state["rng"]["python"])
+        kind, keys, position, has_gauss, cached = state["rng"]["numpy"]
+        np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))
+        version, internal, gauss = state["rng"]["python"]
+        random.setstate((version, tuple(internal), gauss))
+
+
+def numpy_rng_state() -> tuple:
+    """numpy's global random state with its key array as a tensor, so it can be stored without pickling."""
+    kind, keys, position, has_gauss, cached = np.random.get_state()
+    return (kind, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(cached))
 
 
 def save_checkpoint(trainer: CodecTrainer, output_dir: Path) -> Path:
-    """Write `checkpoint.pt` atomically (a killed run never leaves a half-written one)."""
+    """Write `checkpoint.safetensors` atomically (a killed run never leaves a half-written one)."""
     path = output_dir / CHECKPOINT_NAME
-    partial = path.with_suffix(".partial")
-    torch.save(trainer.state_dict(), partial)
-    partial.replace(path)
+    save_state(trainer.state_dict(), path)
     return path
 
 
@@ -175,7 +186,12 @@ def train_codec(
     trainer = CodecTrainer(config)
     checkpoint = output_dir / CHECKPOINT_NAME
     if resume and checkpoint.is_file():
-        trainer.load_state_dict(torch.load(checkpoint, weights_only=False))
+        trainer.load_state_dict(load_state(checkpoint))
+    elif resume and (output_dir / PICKLED_CHECKPOINT_NAME).is_file():
+        raise FileNotFoundError(
+            f"--resume: {output_dir / PICKLED_CHECKPOINT_NAME} is a pickled checkpoint of an older version; it is not "
+            "loaded, since a pickle can run code. Start without --resume, or convert it yourself if you trust it"
+        )
     elif resume:
         raise FileNotFoundError(f"--resume given but {checkpoint} does not exist; start without --resume")
     stop = min(max_steps if max_steps is not None else settings.max_steps, settings.max_steps)

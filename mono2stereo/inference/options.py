@@ -1,0 +1,105 @@
+"""The checks of upmix settings: one place for the command line, the Python API and the Space.
+
+Each check raises a ValueError that names the setting (and its command-line option) with the value and the range it
+must be in. The pipelines call `check_upmix_options` on every call; the CLI calls it before loading a model.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+MAX_WIDTH = 4.0  # side gain; 4 is +12 dB of side, far past any useful image (the Space's slider stops at 2)
+MAX_TEMPERATURE = 5.0
+MAX_GUIDANCE_SCALE = 20.0
+MAX_SEED = 2**63 - 1
+MAX_VARIANTS = 256
+MAX_BATCH_SIZE = 1024
+MAX_WINDOW_SECONDS = 3600.0
+TARGET_WIDTH_DB_RANGE = (-100.0, 40.0)
+CHANNELS = ("mid", "left", "right")  # what a stereo input becomes before upmixing
+
+FLAGS = {
+    "width": "--width",
+    "temperature": "--temperature",
+    "guidance_scale": "--guidance-scale",
+    "seed": "--seed",
+    "num_variants": "--variants",
+    "batch_size": "--batch-size",
+    "window_seconds": "--window",
+    "overlap_seconds": "--overlap",
+    "channel": "--channel",
+}
+
+
+def _named(name: str, value) -> str:
+    return f"{name}={value!r}" + (f" ({FLAGS[name]})" if name in FLAGS else "")
+
+
+def check_number(name: str, value, low: float, high: float, meaning: str = "") -> float:
+    """`value` as a float, or a ValueError when it is not a finite number in [low, high]."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or not (low <= value <= high)
+    ):
+        raise ValueError(f"{_named(name, value)} must be a number from {low:g} to {high:g}{meaning}")
+    return float(value)
+
+
+def check_integer(name: str, value, low: int, high: int, meaning: str = "", allow_float: bool = False) -> int:
+    """`value` as an int, or a ValueError when it is no integer in [low, high] (`allow_float`: 3.0 counts)."""
+    given = value
+    if allow_float and isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)):
+        if math.isfinite(value) and float(value).is_integer():
+            value = int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+        raise ValueError(f"{_named(name, given)} must be an integer from {low:,} to {high:,}{meaning}")
+    return int(value)
+
+
+def check_seed(seed) -> int | None:
+    """The seed as an int, None for none; a ValueError when it is not an integer from 0 to 2**63 - 1."""
+    return None if seed is None else check_integer("seed", seed, 0, MAX_SEED, allow_float=True)
+
+
+def check_channel(channel: str) -> str:
+    """`mid`, `left` or `right`: what a stereo input becomes before upmixing."""
+    if channel not in CHANNELS:
+        raise ValueError(f"{_named('channel', channel)} must be one of {', '.join(CHANNELS)}")
+    return channel
+
+
+def check_upmix_options(
+    width: float = 1.0,
+    temperature: float = 1.0,
+    guidance_scale: float = 1.0,
+    top_k: int = 250,
+    top_p: float = 0.0,
+    seed: int | None = None,
+    num_variants: int = 1,
+    batch_size: int = 8,
+    window_seconds: float | None = None,
+    overlap_seconds: float | None = None,
+    target_width_db: float | None = None,
+    channel: str = "mid",
+) -> None:
+    """Raise a ValueError naming the first setting that is not a finite value in its range."""
+    check_number("width", width, 0.0, MAX_WIDTH, " (0 gives dual mono, 1 the generated width)")
+    check_number("temperature", temperature, 0.0, MAX_TEMPERATURE, " (0 is greedy)")
+    check_number("guidance_scale", guidance_scale, 0.0, MAX_GUIDANCE_SCALE, " (1 turns guidance off)")
+    check_integer("top_k", top_k, 0, 1 << 20, " (0 keeps every token)")
+    check_number("top_p", top_p, 0.0, 1.0, " (0 turns nucleus sampling off)")
+    check_seed(seed)
+    check_integer("num_variants", num_variants, 1, MAX_VARIANTS)
+    check_integer("batch_size", batch_size, 1, MAX_BATCH_SIZE)
+    for name, seconds in (("window_seconds", window_seconds), ("overlap_seconds", overlap_seconds)):
+        if seconds is not None:
+            check_number(name, seconds, 1e-6, MAX_WINDOW_SECONDS, " seconds")
+    if target_width_db is not None:
+        check_number("target_width_db", target_width_db, *TARGET_WIDTH_DB_RANGE, " dB")
+    check_channel(channel)
+
+
+__all__ = ["check_upmix_options", "check_number", "check_integer", "check_seed", "check_channel", "CHANNELS"]
