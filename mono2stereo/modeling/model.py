@@ -242,11 +242,18 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         positions as `input_tokens`; with a cache, the positions follow the ones already cached.
         """
         offset = cache.length if cache is not None else 0
-        hidden = sum(embedding(input_tokens[:, c]) for c, embedding in enumerate(self.stereo_embeddings))
+        # all codebooks' embeddings in one lookup: row c * rows + token of the stacked tables
+        tables = torch.cat([embedding.weight for embedding in self.stereo_embeddings])
+        rows = self.stereo_embeddings[0].num_embeddings
+        offsets = torch.arange(input_tokens.shape[1], device=input_tokens.device)[None, :, None] * rows
+        hidden = F.embedding(input_tokens + offsets, tables).sum(1)
         positions = torch.arange(offset, offset + input_tokens.shape[-1], device=input_tokens.device)
         hidden = hidden + sinusoidal_positions(positions, hidden.shape[-1]).to(hidden.dtype)
         hidden = self.decoder(hidden + mono_states + condition[:, None], cache=cache)
-        logits = torch.stack([head(hidden) for head in self.heads], dim=1)
+        if all(type(head) is nn.Linear for head in self.heads):  # one matrix product for all heads
+            logits = torch.einsum("blh,cvh->bclv", hidden, torch.stack([head.weight for head in self.heads]))
+        else:  # heads wrapped by adapters (LoRA) run one by one
+            logits = torch.stack([head(hidden) for head in self.heads], dim=1)
         if self.config.is_spatial:  # no mono tokens to copy
             return logits
         vocabulary = logits.shape[-1]
