@@ -119,6 +119,9 @@ def test_the_spatial_kind_trains_generates_and_round_trips_through_save_pretrain
     loaded = Mono2StereoModel.from_pretrained(tmp_path)
     assert loaded.config.is_spatial
     assert torch.equal(loaded.generate(mono_features, seed=3), generated)
+    # the loaded codec's tables are made anew from the config, not left as from_pretrained's empty memory
+    assert torch.equal(loaded.encode_mono(stereo.mean(1)), mono_features)
+    assert torch.equal(loaded.encode_stereo(stereo), tokens)
     with pytest.raises(ValueError, match="synthesize"):
         model.decode_stereo(generated)
 

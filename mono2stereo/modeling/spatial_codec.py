@@ -17,6 +17,7 @@ The codec has no weights: every number is in `SpatialCodecConfig`.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import ClassVar
 
@@ -164,15 +165,41 @@ class SpatialCodec(torch.nn.Module):
     def __init__(self, config: SpatialCodecConfig):
         super().__init__()
         self.config = config
+
+    # The tables below derive from the config alone. They are made on first use, not in __init__: a model that
+    # `from_pretrained` builds on the meta device would otherwise keep them uninitialised (nothing is saved).
+
+    @functools.cached_property
+    def bands(self) -> torch.Tensor:
+        """`(bands, bins)` 0/1 membership of the analysis bins in the cue bands."""
+        config = self.config
         frequencies = np.fft.rfftfreq(config.frame_length, 1 / config.sampling_rate)
         edges = band_edges_hz(config.num_bands, config.lowest_hz, config.highest_hz)
-        feature_edges = band_edges_hz(config.num_feature_bands, config.lowest_hz, config.highest_hz)
-        self.register_buffer("bands", self._membership(band_of_bins(frequencies, edges), config.num_bands), False)
-        features = self._membership(band_of_bins(frequencies, feature_edges), config.num_feature_bands)
-        self.register_buffer("feature_bands", features / features.sum(1, keepdim=True).clamp(min=1), False)
-        self.register_buffer("window", torch.hann_window(config.frame_length), False)
-        self.register_buffer("ild_grid", torch.tensor(config.ild_grid_db), False)
-        self.register_buffer("coherence_grid", torch.tensor(config.coherence_levels), False)
+        return self._membership(band_of_bins(frequencies, edges), config.num_bands)
+
+    @functools.cached_property
+    def feature_bands(self) -> torch.Tensor:
+        """`(feature_bands, bins)` averaging of the analysis bins into the feature bands."""
+        config = self.config
+        frequencies = np.fft.rfftfreq(config.frame_length, 1 / config.sampling_rate)
+        edges = band_edges_hz(config.num_feature_bands, config.lowest_hz, config.highest_hz)
+        features = self._membership(band_of_bins(frequencies, edges), config.num_feature_bands)
+        return features / features.sum(1, keepdim=True).clamp(min=1)
+
+    @functools.cached_property
+    def window(self) -> torch.Tensor:
+        """The analysis window."""
+        return torch.hann_window(self.config.frame_length)
+
+    @functools.cached_property
+    def ild_grid(self) -> torch.Tensor:
+        """Every level-difference step in dB."""
+        return torch.tensor(self.config.ild_grid_db)
+
+    @functools.cached_property
+    def coherence_grid(self) -> torch.Tensor:
+        """Every coherence step."""
+        return torch.tensor(self.config.coherence_levels)
 
     @staticmethod
     def _membership(band_index: np.ndarray, num_bands: int) -> torch.Tensor:
@@ -189,7 +216,11 @@ class SpatialCodec(torch.nn.Module):
         if flat.shape[-1] < self.config.frame_length // 2 + 1:  # reflect padding needs more than half a window
             flat = torch.nn.functional.pad(flat, (0, self.config.frame_length // 2 + 1 - flat.shape[-1]))
         spectrum = torch.stft(
-            flat, self.config.frame_length, self.config.hop_length, window=self.window, return_complex=True
+            flat,
+            self.config.frame_length,
+            self.config.hop_length,
+            window=self.window.to(flat.device),
+            return_complex=True,
         )[..., :frames]
         return spectrum.reshape(*shape, *spectrum.shape[-2:])
 
@@ -200,9 +231,10 @@ class SpatialCodec(torch.nn.Module):
             raise ValueError(f"expected stereo audio shaped (batch, 2, samples), got {tuple(stereo.shape)}")
         spectrum = self._spectrum(stereo)  # (batch, 2, bins, frames)
         left, right = spectrum[:, 0], spectrum[:, 1]
-        power_left = self._smooth(torch.einsum("kb,nbf->nfk", self.bands, left.abs() ** 2))
-        power_right = self._smooth(torch.einsum("kb,nbf->nfk", self.bands, right.abs() ** 2))
-        cross = torch.einsum("kb,nbf->nfk", self.bands.to(left.dtype), left * right.conj())
+        bands = self.bands.to(left.device)
+        power_left = self._smooth(torch.einsum("kb,nbf->nfk", bands, left.abs() ** 2))
+        power_right = self._smooth(torch.einsum("kb,nbf->nfk", bands, right.abs() ** 2))
+        cross = torch.einsum("kb,nbf->nfk", bands.to(left.dtype), left * right.conj())
         cross = torch.complex(self._smooth(cross.real), self._smooth(cross.imag)).abs()
         silent = (power_left + power_right) < SILENCE_FLOOR
         tiny = SILENCE_FLOOR * 1e-3
@@ -228,15 +260,15 @@ class SpatialCodec(torch.nn.Module):
         """Mono `(batch, samples)` to features `(batch, feature_bands, frames)`: band log energies relative to the
         loudest band-frame, scaled to about [-1, 1]."""
         power = self._spectrum(mono).abs() ** 2  # (batch, bins, frames)
-        level = 10 * torch.log10(torch.einsum("kb,nbf->nkf", self.feature_bands, power) + 1e-12)
+        level = 10 * torch.log10(torch.einsum("kb,nbf->nkf", self.feature_bands.to(power.device), power) + 1e-12)
         peak = level.amax(dim=(1, 2), keepdim=True)
         return (level - peak).clamp(min=FEATURE_FLOOR_DB) / (-FEATURE_FLOOR_DB / 2) + 1
 
     def tokenize(self, cues: torch.Tensor) -> torch.Tensor:
         """Cues `(batch, frames, bands, 2)` to tokens `(batch, 2 * bands, frames)` `[1 ILD, 1 IC, 2 ILD, ...]`: the
         nearest point of each grid."""
-        level = (cues[..., 0, None] - self.ild_grid).abs().argmin(-1)
-        coherence = (cues[..., 1, None] - self.coherence_grid).abs().argmin(-1)
+        level = (cues[..., 0, None] - self.ild_grid.to(cues.device)).abs().argmin(-1)
+        coherence = (cues[..., 1, None] - self.coherence_grid.to(cues.device)).abs().argmin(-1)
         return torch.stack([level, coherence], dim=-1).flatten(2).transpose(1, 2)
 
     def detokenize(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -244,7 +276,8 @@ class SpatialCodec(torch.nn.Module):
         grid's end (the special token, say) counts as its last point."""
         level = tokens[:, 0::2].clamp(0, len(self.ild_grid) - 1).transpose(1, 2)
         coherence = tokens[:, 1::2].clamp(0, len(self.coherence_grid) - 1).transpose(1, 2)
-        return torch.stack([self.ild_grid[level], self.coherence_grid[coherence]], dim=-1)
+        grids = self.ild_grid.to(tokens.device), self.coherence_grid.to(tokens.device)
+        return torch.stack([grids[0][level], grids[1][coherence]], dim=-1)
 
     def token_values(self) -> torch.Tensor:
         """The cue each token of each codebook stands for, `(2 * bands, codebook_size)` (a grid shorter than the
