@@ -2,7 +2,8 @@
 
 Demucs writes `drums`, `bass`, `vocals`, `other` (and `guitar`, `piano` with its six-stem model, `no_vocals` with
 `--two-stems`); Spleeter writes `vocals`, `accompaniment`, `drums`, `bass`, `other`, `piano`. Recorded stems are
-named freely (`01 Lead Vox.wav`, `kick.flac`): the first word of the name that names a role decides.
+named freely (`01 Lead Vox.wav`, `kick.flac`): the first word of the name that names a role decides, except that
+`backing` wins (`Backing Vocals`) and `lead` gives way to the instrument it qualifies (`Lead Guitar`).
 """
 
 from __future__ import annotations
@@ -67,9 +68,12 @@ def role_from_name(name: str) -> str:
         return "accompaniment"
     words = re.split(r"[^a-z]+", stem)
     words = [word for word in words if word] + [re.sub(r"[^a-z]", "", stem)]  # "hi-hat" -> "hihat"
-    for word in words:
-        if word in ROLE_WORDS:
-            return ROLE_WORDS[word]
+    named = [ROLE_WORDS[word] for word in words if word in ROLE_WORDS]
+    if "backing" in named:  # "Backing Vocals": the backing part, not the lead
+        return "backing"
+    named = [role for role in named if role != "lead"] or named  # "Lead Vox", "Lead Guitar": the instrument
+    if named:
+        return named[0]
     for word in words:  # "drumloop", "bassline", "leadvocal": a role word starting a longer word
         for known in sorted(ROLE_WORDS, key=len, reverse=True):
             if len(known) >= 4 and word.startswith(known):
