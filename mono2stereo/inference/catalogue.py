@@ -36,11 +36,15 @@ def process_state():
         return None
     try:
         from accelerate import PartialState
+        from accelerate.utils import parse_flag_from_env
     except ImportError:
         raise ValueError(
             "several processes were launched but accelerate is not installed; pip install accelerate"
         ) from None
-    return PartialState()
+    import torch
+
+    # PartialState reads no ACCELERATE_USE_CPU itself; without it, processes on a machine with no GPU would not join
+    return PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU") or not torch.cuda.is_available())
 
 
 def process_device() -> str | None:
@@ -94,6 +98,7 @@ def run_jobs(
             f"mono2stereo: {desc}: {len(jobs) - len(everyone)} of {len(jobs)} done on {state.num_processes} processes",
             file=sys.stderr,
         )
+    state.wait_for_everyone()  # no process ends (and has the launcher stop the others) before the summary is out
     return [error for _, error in everyone], state.is_main_process
 
 
