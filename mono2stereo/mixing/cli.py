@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 from ..cli import CommandError
 from ..inference.catalogue import is_quiet_process, process_device, run_jobs
 from ..inference.cli import FORMATS
+from ..inference.files import is_audio_name
 from .files import MixJob, mix_file, plan_mix_jobs
 from .styles import MIXING_STYLES
 
@@ -56,6 +57,10 @@ def run_mix(args: argparse.Namespace) -> int:
     """Mix every song; report each failure on stderr and fail if any did."""
     if args.variants < 1:
         raise CommandError(f"--variants {args.variants} must be 1 or more")
+    if isinstance(args.report, str) and is_audio_name(args.report):
+        raise CommandError(
+            f"--report {args.report}: the report is a .json file; put --report after the stems, or use --report=PATH"
+        )
     try:
         jobs = plan_mix_jobs(args.stems, args.output, args.variants, args.format, args.report, args.overwrite)
     except ValueError as error:
