@@ -4,7 +4,7 @@ __version__ = "0.1.0.dev0"
 
 from .modeling import Mono2StereoConfig, Mono2StereoModel  # noqa: E402  (registers the Auto classes)
 
-__all__ = ["__version__", "Mono2StereoConfig", "Mono2StereoModel", "Mono2StereoPipeline", "upmix"]
+__all__ = ["__version__", "Mono2StereoConfig", "Mono2StereoModel", "Mono2StereoPipeline", "mix", "upmix"]
 
 _INFERENCE_NAMES = ("Mono2StereoPipeline", "upmix")
 
@@ -15,4 +15,8 @@ def __getattr__(name: str):
         from . import inference
 
         return getattr(inference, name)
+    if name == "mix":  # stems in, a stereo mix out
+        from .mixing import mix
+
+        return mix
     raise AttributeError(f"module 'mono2stereo' has no attribute {name!r}")

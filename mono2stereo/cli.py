@@ -17,6 +17,7 @@ from . import __version__
 # Modules that add subcommands; a part that is not built yet is simply absent.
 COMMAND_MODULES = (
     "mono2stereo.inference.cli",  # upmix, info
+    "mono2stereo.mixing.cli",  # mix
     "mono2stereo.training.cli",  # train, finetune, tokenize
     "mono2stereo.evaluation.cli",  # eval
 )

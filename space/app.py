@@ -1,4 +1,4 @@
-"""The mono2stereo Space: upmix a mono recording in the browser, listen A/B, and see the stereo field.
+"""The mono2stereo Space: upmix a mono recording in the browser, listen A/B, and see the stereo field; or mix stems.
 
 python space/app.py                          # the package's default model
 python space/app.py --model PATH_OR_HUB_ID   # or MONO2STEREO_MODEL=...; dsp:NAME for a DSP upmixer
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 import gradio as gr
@@ -24,6 +25,9 @@ from mono2stereo.inference.audio_io import fold_warning
 from mono2stereo.inference.dsp_pipeline import DspPipeline
 from mono2stereo.inference.options import check_seed
 from mono2stereo.modeling import Mono2StereoModel
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the Space's own modules, wherever it is started from
+from stems_tab import build_stems_tab  # noqa: E402
 
 try:  # ZeroGPU: a GPU is attached only while a decorated function runs
     import spaces
@@ -313,6 +317,7 @@ def build_demo(
             api_name="upmix",
             api_description="Upmix a mono clip to stereo: the stereo, variants 2-4, the original and pictures.",
         ).success(show_variant_slots, inputs=[variants], outputs=variant_outputs, api_visibility="private")
+        build_stems_tab(pipeline, max_seconds, on_gpu, pcm16)  # the "Stems" tab and its endpoint `mix`
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
     return demo
 

@@ -255,6 +255,37 @@ def test_api_answers_a_corrupt_file_with_a_message_and_keeps_serving(client, tmp
     assert sf.read(result)[0].shape == (rate // 4, 2)
 
 
+def test_api_mixes_stems_into_stereo_that_folds_down_to_their_sum(client, tmp_path):
+    from gradio_client import handle_file
+
+    rate = 8000
+    stems = {"drums": tones(1.0, rate, 0.3), "vocals": 0.2 * np.sin(2 * np.pi * 440 * np.arange(rate) / rate)}
+    for name, audio in stems.items():
+        sf.write(tmp_path / f"{name}.wav", audio.astype(np.float32), rate)
+    files = [handle_file(str(tmp_path / f"{name}.wav")) for name in stems]
+    mixed_path, picture, report, summary = client.predict(files, "vintage", 2, api_name="/mix")
+    mixed, mixed_rate = sf.read(mixed_path, dtype="float32")
+    assert mixed_rate == rate and mixed.shape == (rate, 2)
+    variant = report["variants"][0]
+    assert variant["style"] == "vintage" and variant["seed"] == 2
+    assert {stem["name"]: stem["role"] for stem in variant["stems"]} == {"drums": "drums", "vocals": "vocals"}
+    stem_sum = stems["drums"] + stems["vocals"]
+    np.testing.assert_allclose(mixed.mean(axis=1), variant["peak_gain"] * stem_sum, atol=2e-4)  # 16-bit rounding
+    assert Path(picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "2 stems" in summary and "vintage" in summary
+    again, *_ = client.predict(files, "vintage", 2, api_name="/mix")
+    np.testing.assert_array_equal(sf.read(again)[0], sf.read(mixed_path)[0])  # the same seed, the same mix
+
+
+def test_api_mix_refuses_a_single_stem_with_a_message(client, tmp_path):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    sf.write(tmp_path / "bass.wav", tones(0.5, 8000), 8000)
+    with pytest.raises(AppError, match="Upload 2 to 8 stems; got 1"):
+        client.predict([handle_file(str(tmp_path / "bass.wav"))], "modern", 0, api_name="/mix")
+
+
 def test_browser_uploads_a_clip_and_shows_the_stereo_and_its_field(app_url):
     sync_api = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):

@@ -10,6 +10,7 @@ from tqdm.auto import tqdm
 
 from ..cli import CommandError
 from .audio_io import AUDIO_EXTENSIONS, fold_warning
+from .catalogue import is_quiet_process, process_device, run_jobs
 from .files import expand_inputs, output_is_folder, plan_jobs, upmix_file
 from .options import CHANNELS, check_upmix_options
 from .rendering import RENDER_MODES
@@ -93,7 +94,7 @@ def run_upmix(args: argparse.Namespace) -> int:
         check_upmix_options(**{k: v for k, v in settings.items() if k not in ("style", "render")})
     except ValueError as error:
         raise CommandError(str(error)) from None
-    pipeline = load(args.model, args.device)
+    pipeline = load(args.model, args.device or process_device())  # several processes: each on its own device
     try:
         pipeline.check_settings(args.style, args.width, args.render, args.variants, args.batch_size)
         if hasattr(pipeline, "window_frames"):
@@ -102,7 +103,7 @@ def run_upmix(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     files, unmatched = expand_inputs(args.inputs)
     failures = [f"{pattern}: {reason}" for pattern, reason in unmatched]
-    for failure in failures:
+    for failure in [] if is_quiet_process() else failures:
         tqdm.write(f"mono2stereo: error: {failure}", file=sys.stderr)
     jobs = plan_jobs(files, args.output, into_folder, args.variants, args.format, args.overwrite)
     if any(job.error is None for job in jobs):  # no folder is made for outputs that will not be written
@@ -113,13 +114,10 @@ def run_upmix(args: argparse.Namespace) -> int:
             raise CommandError(f"cannot create the output folder {folder}: {error.strerror}") from None
         if not os.access(folder, os.W_OK):
             raise CommandError(f"the output folder {folder} is not writable; choose another with -o")
-    for job in tqdm(jobs, desc="upmix", unit="file", disable=None):
-        error = job.error
-        if error is None:
-            error = upmix_one(job, pipeline, args, settings)
-        if error is not None:
-            failures.append(error)
-            tqdm.write(f"mono2stereo: error: {error}", file=sys.stderr)
+    job_failures, on_main = run_jobs(jobs, lambda job: job.error or upmix_one(job, pipeline, args, settings), "upmix")
+    failures += job_failures
+    if not on_main:  # the main process reports for all
+        return 1 if failures else 0
     if failures:
         if len(failures) == 1 and len(args.inputs) == 1 and len(jobs) <= 1:
             sys.stderr.flush()  # the single failure is already on stderr; only the exit code is left to give
@@ -130,7 +128,8 @@ def run_upmix(args: argparse.Namespace) -> int:
 
 def upmix_one(job, pipeline, args: argparse.Namespace, settings: dict) -> str | None:
     """Upmix one job; returns the error line, or None when the output was written."""
-    with tqdm(desc=os.path.basename(job.input_path), unit="window", leave=False, disable=None) as bar:
+    quiet = True if is_quiet_process() else None
+    with tqdm(desc=os.path.basename(job.input_path), unit="window", leave=False, disable=quiet) as bar:
 
         def progress(done: int, total: int) -> None:
             bar.total = total

@@ -1,62 +1,32 @@
 """`SyntheticMixes`: procedurally arranged stereo music whose mixing style is known, synthesised in torch.
 
 Each mix has a random tempo, key and chord progression; drums (kick, snare, hats), bass, chords, lead and pads are
-rendered note by note, placed in the stereo field by a mixing style (level differences by a constant-power pan law,
-small time differences) and sent to a stereo reverb (a decaying noise impulse response per channel).
+rendered note by note, placed in the stereo field by a mixing style (`mono2stereo.mixing.styles`: level differences
+by a constant-power pan law, small time differences) and sent to a stereo reverb (a decaying noise impulse response
+per channel).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import torch
 
-MIXING_STYLES = ("modern", "vintage", "wide", "narrow")
-INSTRUMENTS = ("kick", "snare", "hats", "bass", "chords", "lead", "pads")
+from ..mixing.styles import (
+    INSTRUMENTS,
+    MIXING_STYLES,
+    ROOM_RT60_RANGE_S,
+    Placement,
+    room_responses,
+    style_placement,
+    uniform,
+)
+
 _PROGRESSIONS = ((0, 5, 3, 4), (0, 3, 4, 4), (5, 3, 0, 4), (0, 4, 5, 3), (1, 4, 0, 0))
 _MAJOR = (0, 2, 4, 5, 7, 9, 11)
 _MINOR = (0, 2, 3, 5, 7, 8, 10)
-
-
-@dataclass
-class Placement:
-    """Where a mixing style puts the instruments: pans in [-1, 1], interaural delays, reverb."""
-
-    pans: dict[str, float]
-    max_itd_s: float
-    reverb_send: float
-    reverb_correlation: float  # 1: the same impulse response on both sides, 0: independent ones
-
-
-def _uniform(generator: torch.Generator, low: float, high: float) -> float:
-    return low + (high - low) * torch.rand((), generator=generator).item()
-
-
-def _sign(generator: torch.Generator) -> float:
-    return 1.0 if torch.rand((), generator=generator).item() < 0.5 else -1.0
-
-
-def style_placement(style: str, generator: torch.Generator) -> Placement:
-    """Draw a placement of every instrument for a mixing style."""
-    if style == "modern":
-        centred = {name: _uniform(generator, -0.05, 0.05) for name in ("kick", "snare", "bass", "lead")}
-        spread = {name: _sign(generator) * _uniform(generator, 0.3, 0.8) for name in ("hats", "chords", "pads")}
-        return Placement({**centred, **spread}, 0.0003, _uniform(generator, 0.2, 0.35), 0.0)
-    if style == "vintage":  # 1960s stereo: every instrument hard left, centre or hard right
-        positions = (-1.0, 0.0, 1.0)
-        pans = {name: positions[int(torch.randint(3, (), generator=generator))] for name in INSTRUMENTS}
-        pans["kick"] = pans["snare"] = pans["hats"]  # the drum kit on one track
-        return Placement(pans, 0.0, _uniform(generator, 0.1, 0.2), 1.0)
-    if style == "wide":
-        pans = {name: _sign(generator) * _uniform(generator, 0.6, 1.0) for name in INSTRUMENTS}
-        pans["kick"] = _uniform(generator, -0.3, 0.3)
-        return Placement(pans, 0.0007, _uniform(generator, 0.3, 0.45), 0.0)
-    if style == "narrow":
-        pans = {name: _uniform(generator, -0.15, 0.15) for name in INSTRUMENTS}
-        return Placement(pans, 0.0001, _uniform(generator, 0.05, 0.15), 0.9)
-    raise ValueError(f"unknown mixing style {style!r}; SyntheticMixes knows {', '.join(MIXING_STYLES)}")
+_uniform = uniform
 
 
 def _midi_to_hz(notes: torch.Tensor) -> torch.Tensor:
@@ -168,15 +138,10 @@ class SyntheticMixes(torch.utils.data.Dataset):
     def reverb(self, send: torch.Tensor, placement: Placement, render: _Renderer, generator: torch.Generator):
         """A stereo reverb: `send` convolved with decaying noise impulse responses for L and R."""
         sr = self.sampling_rate
-        rt60 = _uniform(generator, 0.6, 1.8)
+        rt60 = _uniform(generator, *ROOM_RT60_RANGE_S)
         length = int(min(rt60, self.duration_s) * sr)
-        t = torch.arange(length, device=self.device) / sr
-        decay = torch.exp(-6.9 * t / rt60)  # -60 dB at rt60
-        shared, own_left, own_right = render.noise(length), render.noise(length), render.noise(length)
-        mixed = placement.reverb_correlation
-        side_weight = math.sqrt(1 - mixed**2)
-        responses = torch.stack([mixed * shared + side_weight * own_left, mixed * shared + side_weight * own_right])
-        responses = responses * decay / math.sqrt(length / 4)
+        noise = torch.stack([render.noise(length), render.noise(length), render.noise(length)])
+        responses = room_responses(placement.reverb_correlation, rt60, length, sr, noise)
         size = send.shape[-1] + length
         wet = torch.fft.irfft(torch.fft.rfft(send, size) * torch.fft.rfft(responses, size), size)
         return wet[0, : send.shape[-1]], wet[1, : send.shape[-1]]
