@@ -110,6 +110,13 @@ class Setup:
         self.corrupt_mp3.write_bytes(bytes(data))
         self.noise_mp3 = folder / "noise.mp3"
         self.noise_mp3.write_bytes(rng.bytes(20000))
+        self.long_flac = folder / "long.flac"
+        block = np.zeros((96000 * 10, 2), dtype=np.int16)
+        with sf.SoundFile(self.long_flac, "w", 96000, 2, "PCM_16") as file:
+            for _ in range(60):  # 10 min of 96 kHz stereo
+                file.write(block)
+        self.killed_writer = folder / "killed-writer"
+        kill_a_writer(self.killed_writer)
         self.checkpointed = folder / "run"
         code = cli("train", "--config", self.config("synthetic"), "--output-dir", self.checkpointed, "--no-progress")
         assert code == 0, "the reference training run failed"
@@ -212,8 +219,11 @@ def codec_pickle(setup: Setup):
             return (Path.write_text, (marker, "ran"))
 
     torch.save({"step": RunsOnUnpickle()}, run / "checkpoint.pt")
+    from mono2stereo.modeling.codec import tiny_codec_config
+
     config = run / "codec.yaml"
-    config.write_text(yaml.safe_dump({"training": {"max_steps": 2}}))
+    settings = {"codec": tiny_codec_config().to_diff_dict(), "training": {"max_steps": 2, "crop_seconds": 0.1}}
+    config.write_text(yaml.safe_dump({**settings, "data": {"synthetic_fraction": 1.0}}))
     code = codec_main(["--config", str(config), "--output-dir", str(run), "--resume", "--no-progress"])
     return f"exit {code}, pickle {'RAN' if marker.exists() else 'not run'}"
 
@@ -273,7 +283,14 @@ def read_mp3(name: str):
 
 
 def stale_partial(setup: Setup):
-    folder = setup.fresh("partial")
+    folder = setup.killed_writer
+    code = cli("upmix", setup.noise, "-o", folder / "out.wav", "--model", setup.model, "--window", "0.04")
+    left = [p.name for p in folder.iterdir() if p.name.endswith(".part")]
+    return f"exit {code}, {len(left)} .part file(s) left"
+
+
+def kill_a_writer(folder: Path) -> None:
+    """Leave what a writer killed mid-file leaves in `folder`: a partial file of `out.wav`."""
     folder.mkdir()
     script = (
         "import os, numpy as np, soundfile as sf\n"
@@ -285,9 +302,6 @@ def stale_partial(setup: Setup):
         f"audio_io.write_audio({str(folder / 'out.wav')!r}, np.zeros((100, 2), np.float32), 8000)\n"
     )
     subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
-    code = cli("upmix", setup.noise, "-o", folder / "out.wav", "--model", setup.model, "--window", "0.04")
-    left = [p.name for p in folder.iterdir() if p.name.endswith(".part")]
-    return f"exit {code}, {len(left)} .part file(s) left"
 
 
 def api_array(dtype: str):
@@ -312,12 +326,7 @@ def space_long_upload(setup: Setup):
     app = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(app)
     app.gr.Warning = lambda message: None
-    path = setup.folder / "long.flac"
-    if not path.exists():
-        block = np.zeros((96000 * 10, 2), dtype=np.int16)
-        with sf.SoundFile(path, "w", 96000, 2, "PCM_16") as file:
-            for _ in range(60):  # 10 min of 96 kHz stereo
-                file.write(block)
+    path = setup.long_flac
     tracemalloc.start()
     started = time.perf_counter()
     app.read_upload(str(path), 30.0)
