@@ -224,8 +224,13 @@ def codec_pickle(setup: Setup):
     config = run / "codec.yaml"
     settings = {"codec": tiny_codec_config().to_diff_dict(), "training": {"max_steps": 2, "crop_seconds": 0.1}}
     config.write_text(yaml.safe_dump({**settings, "data": {"synthetic_fraction": 1.0}}))
-    code = codec_main(["--config", str(config), "--output-dir", str(run), "--resume", "--no-progress"])
-    return f"exit {code}, pickle {'RAN' if marker.exists() else 'not run'}"
+    try:
+        outcome = (
+            f"exit {codec_main(['--config', str(config), '--output-dir', str(run), '--resume', '--no-progress'])}"
+        )
+    except Exception as error:  # what the user sees as a traceback
+        outcome = f"traceback {type(error).__name__}"
+    return f"{outcome}, the pickle {'RAN' if marker.exists() else 'did not run'}"
 
 
 def bad_model(change=None, weights=None, raw=None):
