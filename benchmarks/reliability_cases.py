@@ -125,7 +125,10 @@ class Setup:
     def space_app(self):
         import importlib.util
 
-        spec = importlib.util.spec_from_file_location("space_app_probe", ROOT / "space" / "app.py")
+        import mono2stereo
+
+        app_file = Path(mono2stereo.__file__).resolve().parents[1] / "space" / "app.py"  # the checkout under test
+        spec = importlib.util.spec_from_file_location("space_app_probe", app_file)
         app = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(app)
         app.gr.Warning = lambda message: None
