@@ -45,3 +45,19 @@ def test_release_facts_missing_a_field_are_named(tmp_path):
     (tmp_path / "facts.yaml").write_text("codec: mine\nrecipe: train it\n")
     with pytest.raises(ValueError, match="training_data, evaluation, limitations"):
         load_facts(tmp_path / "facts.yaml")
+
+
+def test_a_checkpoint_of_a_run_is_released_with_the_runs_config(tmp_path):
+    from safetensors.torch import save_file
+
+    run = tmp_path / "run"
+    tiny_model(seed=4).save_pretrained(run)
+    other = tiny_model(seed=5)
+    (run / "checkpoints" / "step-3").mkdir(parents=True)
+    save_file({k: v.contiguous() for k, v in other.state_dict().items()}, run / "checkpoints/step-3/model.safetensors")
+    assert main([str(run), str(tmp_path / "out"), "--facts", FACTS, "--checkpoint", "3"]) == 0
+    released = Mono2StereoModel.from_pretrained(tmp_path / "out").eval()
+    mono = torch.randint(0, 32, (1, 2, 8))
+    assert torch.equal(released.generate(mono, seed=0), other.generate(mono, seed=0))
+    with pytest.raises(ValueError, match="step-9"):
+        main([str(run), str(tmp_path / "out2"), "--facts", FACTS, "--checkpoint", "9"])

@@ -40,12 +40,30 @@ def evaluation_metrics(results_json: str | Path, system: str) -> dict[str, float
     raise ValueError(f"system {system!r} is not in {results_json}; it has {', '.join(r['system'] for r in rows)}")
 
 
-def release_model(
-    run_dir: str | Path, output_dir: str | Path, facts: dict, metrics: dict[str, float] | None = None
-) -> Path:
-    """Save the model of `run_dir` into `output_dir` (safetensors) with a model card made of `facts` (see
-    `load_facts`) and `metrics`; returns the folder."""
+def load_run(run_dir: str | Path, checkpoint: int | None = None) -> Mono2StereoModel:
+    """The model a run saved at its end, or with `checkpoint` the weights of its checkpoint `step-N` (the run's
+    config, the checkpoint's `model.safetensors`)."""
     model = Mono2StereoModel.from_pretrained(run_dir)
+    if checkpoint is not None:
+        from safetensors.torch import load_file
+
+        weights = Path(run_dir, "checkpoints", f"step-{checkpoint}", "model.safetensors")
+        if not weights.is_file():
+            raise ValueError(f"{weights} does not exist; pass a step whose checkpoint the run kept")
+        model.load_state_dict(load_file(str(weights)))
+    return model.eval()
+
+
+def release_model(
+    run_dir: str | Path,
+    output_dir: str | Path,
+    facts: dict,
+    metrics: dict[str, float] | None = None,
+    checkpoint: int | None = None,
+) -> Path:
+    """Save the model of `run_dir` (or of its checkpoint `step-N`) into `output_dir` (safetensors) with a model card
+    made of `facts` (see `load_facts`) and `metrics`; returns the folder."""
+    model = load_run(run_dir, checkpoint)
     output_dir = Path(output_dir)
     model.save_pretrained(output_dir)
     card = build_model_card(
@@ -69,9 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metrics", help="a results.json from `mono2stereo eval` to quote in the card")
     parser.add_argument("--system", help="the system name of this model in that results.json")
     parser.add_argument("--facts", required=True, help="the release-facts YAML for the card (configs/release/)")
+    parser.add_argument("--checkpoint", type=int, help="release the run's checkpoint step-N instead of its end")
     args = parser.parse_args(argv)
     metrics = evaluation_metrics(args.metrics, args.system or args.run_dir) if args.metrics else None
-    release_model(args.run_dir, args.output_dir, load_facts(args.facts), metrics)
+    release_model(args.run_dir, args.output_dir, load_facts(args.facts), metrics, args.checkpoint)
     return 0
 
 
