@@ -97,3 +97,11 @@ def test_pretrained_codec_weights_are_loaded_into_the_model(tmp_path):
     other.save_pretrained(tmp_path / "other")
     with pytest.raises(ValueError, match="sampling_rate"):
         load_codec_weights(model, str(tmp_path / "other"))
+
+
+@pytest.mark.parametrize("missing", ["./no-such-records", "/no/such/records/", "records/of/mine"])
+def test_a_missing_data_folder_is_named_in_one_line(missing):
+    from mono2stereo.training.finetune import data_source
+
+    with pytest.raises(ValueError, match="does not exist"):
+        data_source(missing, "sixties")

@@ -57,6 +57,11 @@ def data_source(data: str, style: str) -> SourceConfig:
         if synthetic_style not in MIXING_STYLES:
             raise ValueError(f"--data {data}: synthetic styles are {', '.join(MIXING_STYLES)}")
         return SourceConfig(kind="synthetic", styles=[synthetic_style], style=style, num_mixes=256, duration_s=1.0)
+    looks_local = data.startswith((".", "/", "~")) or data.endswith("/") or data.count("/") > 1 or os.sep in data
+    if looks_local and not os.path.exists(os.path.expanduser(data)):
+        raise ValueError(
+            f"--data {data} does not exist; give a folder of audio files, synthetic:STYLE or a Hub dataset id"
+        )
     if os.path.isdir(data):
         names = [name for _, _, files in os.walk(data) for name in files]
         if any(name.startswith("tokens-") and name.endswith(".safetensors") for name in names):
