@@ -7,8 +7,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .audio_io import check_audio, fold_to_mono
+from .limiting import input_gain, limit_side
 from .output import UpmixOutput
-from .rendering import peak_gain
 
 DSP_PREFIX = "dsp:"
 
@@ -59,8 +59,11 @@ class DspPipeline:
         folded = audio.ndim == 2 and audio.shape[1] == 2
         mono = check_audio(fold_to_mono(audio), sampling_rate)
         stereo = np.asarray(self.upmix_dsp(self.name, mono, sampling_rate, width=width), dtype=np.float32)
-        gain = peak_gain(stereo)
-        return UpmixOutput(stereo * np.float32(gain), sampling_rate, np.array([gain]), folded)
+        # the upmixer's stereo is unlimited: peak safety happens here alone, and is reported as it is applied
+        mid, side = (stereo[:, 0] + stereo[:, 1]) / 2, (stereo[:, 0] - stereo[:, 1]) / 2
+        gain = input_gain(float(np.max(np.abs(mid), initial=0.0)))
+        stereo, least = limit_side(mid * np.float32(gain), side * np.float32(gain), sampling_rate)
+        return UpmixOutput(stereo, sampling_rate, np.array([gain]), folded, side_gain=np.array([least]))
 
 
 __all__ = ["DSP_PREFIX", "DspPipeline", "dsp_upmixer"]

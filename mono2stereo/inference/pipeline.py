@@ -21,10 +21,12 @@ from ..modeling import Mono2StereoModel
 from ..modeling.codec import num_frames
 from . import rendering
 from .audio_io import check_audio, fold_to_mono
+from .block_render import ArraySink, AudioSink, render_song
 from .default_model import default_model_path
 from .dsp_pipeline import DSP_PREFIX, DspPipeline
 from .output import UpmixOutput
-from .resampling import resample
+from .resampling import resampled_length
+from .spool import AudioSpool, resample_to_spool
 from .windowing import plan_windows
 
 DEFAULT_OVERLAP_SECONDS = 1.0  # capped at a quarter of the window when not given
@@ -139,46 +141,155 @@ class Mono2StereoPipeline:
             target_width_db: asks the model for this side-to-mid energy ratio in dB; None leaves it free.
             progress: called with (windows done, windows in all) after each generated batch.
         """
-        if seed is not None and generator is not None:
-            raise ValueError("pass either seed or generator, not both")
-        self.check_settings(style, width, render, num_variants, batch_size)
-        window, overlap = self.window_frames(window_seconds, overlap_seconds)
         audio = np.asarray(audio)
         folded = audio.ndim == 2 and audio.shape[1] == 2
         mono = check_audio(fold_to_mono(audio), sampling_rate)
-        codec_rate = self.model.config.sampling_rate
-        if not mono.any():  # digital silence stays silent, whatever a model would make of it
-            silence = np.zeros((num_variants, mono.shape[0], 2), dtype=np.float32)
-            return self._output(silence, sampling_rate, np.ones(num_variants), folded)
-        if seed is not None:
-            generator = torch.Generator(device=self.device).manual_seed(seed)
-
-        generated = self.generate_stereo(
-            resample(mono, sampling_rate, codec_rate),
-            window_frames=window,
-            overlap_frames=overlap,
-            num_variants=num_variants,
-            batch_size=batch_size,
-            progress=progress,
+        sinks = [ArraySink(mono.shape[0]) for _ in range(num_variants if isinstance(num_variants, int) else 1)]
+        output = self.upmix_into(
+            mono,
+            sampling_rate,
+            sinks,
             style=style,
-            width_db=target_width_db,
+            width=width,
+            render=render,
+            seed=seed,
             generator=generator,
+            window_seconds=window_seconds,
+            overlap_seconds=overlap_seconds,
+            batch_size=batch_size,
             guidance_scale=guidance_scale,
             temperature=temperature,
             top_k=top_k,
             top_p=top_p,
+            target_width_db=target_width_db,
+            progress=progress,
+            num_variants=num_variants,
         )
-        outputs, gains = [], []
-        for variant in generated:
-            variant = resample(variant, codec_rate, sampling_rate, num_samples=mono.shape[0])
-            stereo, gain = rendering.render(render, mono, variant, sampling_rate, width)
-            outputs.append(stereo)
-            gains.append(gain)
-        return self._output(np.stack(outputs), sampling_rate, np.array(gains), folded)
+        stereo = np.stack([sink.audio for sink in sinks])
+        output.audio, output.folded = stereo[0] if len(stereo) == 1 else stereo, folded
+        return output
 
-    @staticmethod
-    def _output(audio: np.ndarray, sampling_rate: int, gains: np.ndarray, folded: bool) -> UpmixOutput:
-        return UpmixOutput(audio[0] if len(audio) == 1 else audio, sampling_rate, gains, folded)
+    @torch.no_grad()
+    def upmix_into(
+        self,
+        mono,
+        sampling_rate: int,
+        sinks: list[AudioSink],
+        style: str | None = None,
+        width: float = 1.0,
+        render: str = "mid-side",
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        window_seconds: float | None = None,
+        overlap_seconds: float | None = None,
+        batch_size: int = 8,
+        peak: float | None = None,
+        progress: Progress | None = None,
+        num_variants: int | None = None,
+        **sampling,
+    ) -> UpmixOutput:
+        """Upmix `mono` (an array or `spool.AudioSpool`, checked) into one sink per variant, block by block.
+
+        The memory used is bounded by `batch_size` and the render's block, not by the song's length or the number
+        of variants: variants are generated `batch_size` at a time, and the song's signals wait on disk. Returns
+        the gains (`audio` is None). `peak` is the input's peak when the caller knows it.
+        """
+        num_variants = len(sinks) if num_variants is None else num_variants
+        if seed is not None and generator is not None:
+            raise ValueError("pass either seed or generator, not both")
+        self.check_settings(style, width, render, num_variants, batch_size)
+        if len(sinks) != num_variants:
+            raise ValueError(f"{len(sinks)} outputs were given for {num_variants} variants")
+        window, overlap = self.window_frames(window_seconds, overlap_seconds)
+        num_samples = len(mono)
+        if peak is None:
+            peak = max(float(np.max(np.abs(mono[i : i + (1 << 20)]))) for i in range(0, num_samples, 1 << 20))
+        if peak == 0.0:  # digital silence stays silent, whatever a model would make of it
+            for sink in sinks:
+                for start in range(0, num_samples, 1 << 20):
+                    sink.write(np.zeros((min(1 << 20, num_samples - start), 2), dtype=np.float32))
+            ones = np.ones(num_variants)
+            return UpmixOutput(None, sampling_rate, ones, side_gain=ones.copy())
+        if seed is not None:
+            generator = torch.Generator(device=self.device).manual_seed(seed)
+        codec_rate = self.model.config.sampling_rate
+        codec_samples = resampled_length(num_samples, sampling_rate, codec_rate)
+        width_db = sampling.pop("target_width_db", None)
+        gains, side_gains = [], []
+        with resample_to_spool(mono, sampling_rate, codec_rate, codec_samples) as mono_codec:
+            groups = range(0, num_variants, batch_size)
+            for group_index, first in enumerate(groups):
+                group = range(first, min(first + batch_size, num_variants))
+                generated = [AudioSpool(codec_samples, 2) for _ in group]
+                try:
+                    self.generate_into(
+                        mono_codec,
+                        generated,
+                        window_frames=window,
+                        overlap_frames=overlap,
+                        batch_size=batch_size,
+                        progress=_group_progress(progress, group_index, len(groups)),
+                        generator=generator,
+                        style=style,
+                        width_db=width_db,
+                        **sampling,
+                    )
+                    for variant, spool in zip(group, generated):
+                        with resample_to_spool(spool, codec_rate, sampling_rate, num_samples) as stereo:
+                            gain, side_gain = render_song(render, mono, stereo, sampling_rate, sinks[variant], width)
+                        gains.append(gain)
+                        side_gains.append(side_gain)
+                finally:
+                    for spool in generated:
+                        spool.close()
+        return UpmixOutput(None, sampling_rate, np.array(gains), side_gain=np.array(side_gains))
+
+    def generate_into(
+        self,
+        mono,
+        outputs: list,
+        window_frames: int,
+        overlap_frames: int,
+        batch_size: int = 8,
+        progress: Progress | None = None,
+        **sampling,
+    ) -> None:
+        """Generate stereo at the codec's rate for `mono` (array or spool at that rate) into each of `outputs`.
+
+        `outputs` are zeroed `(samples, 2)` arrays or spools, one per variant, at most `batch_size`. The song is cut
+        into windows (`windowing.plan_windows`); window `i` of every segment and variant is encoded, generated and
+        decoded in one batch, continuing from the last `overlap_frames` codes of window `i - 1`.
+        """
+        if not 1 <= len(outputs) <= batch_size:
+            raise ValueError(f"{len(outputs)} variants cannot be generated in a batch of {batch_size}")
+        hop = self.model.config.hop_length
+        num_samples = len(mono)
+        max_segments = max(1, batch_size // len(outputs))
+        plan = plan_windows(num_frames(num_samples, hop), window_frames, overlap_frames, max_segments)
+        length = plan.window_frames * hop
+        segments = plan.num_segments
+        previous = None
+        for index in range(plan.windows_per_segment):
+            starts = [plan.window_start(segment, index) * hop for segment in range(segments)]
+            windows = np.zeros((segments, length), dtype=np.float32)  # silence after the song's end
+            for row, start in enumerate(starts):
+                part = mono[start : min(start + length, num_samples)]
+                windows[row, : len(part)] = part
+            batch = torch.from_numpy(np.tile(windows, (len(outputs), 1))).to(self.device)  # row = variant, segment
+            mono_codes = self.model.encode_mono(batch)
+            prefix = None if previous is None else previous[..., -plan.overlap_frames :]
+            previous = self.model.generate(mono_codes, prefix_codes=prefix, **sampling)
+            decoded = self.model.decode_stereo(previous, length).float().cpu().numpy()  # (rows, 2, length)
+            for row, audio in enumerate(decoded):
+                variant, segment = divmod(row, segments)
+                start = starts[segment]
+                frames = (audio * plan.window_envelope(segment, index, hop)).T[: max(0, num_samples - start)]
+                if isinstance(outputs[variant], AudioSpool):
+                    outputs[variant].add(start, frames)
+                else:
+                    outputs[variant][start : start + len(frames)] += frames
+            if progress is not None:
+                progress(index + 1, plan.windows_per_segment)
 
     def generate_stereo(
         self,
@@ -190,35 +301,22 @@ class Mono2StereoPipeline:
         progress: Progress | None = None,
         **sampling,
     ) -> np.ndarray:
-        """Generated stereo `(variants, samples, 2)` at the codec's rate for mono `(samples,)` at that rate.
+        """Generated stereo `(variants, samples, 2)` at the codec's rate for mono `(samples,)` at that rate, in memory.
 
-        The song is cut into windows (`windowing.plan_windows`); window `i` of every segment and variant is encoded,
-        generated and decoded in one batch, continuing from the last `overlap_frames` codes of window `i - 1`.
+        Variants are generated `batch_size` at a time (see `generate_into`).
         """
-        hop = self.model.config.hop_length
-        max_segments = max(1, batch_size // num_variants)
-        plan = plan_windows(num_frames(mono.shape[0], hop), window_frames, overlap_frames, max_segments)
-        padded = np.zeros(plan.padded_frames * hop, dtype=np.float32)
-        padded[: mono.shape[0]] = mono
-        output = np.zeros((num_variants, plan.padded_frames * hop, 2), dtype=np.float32)
-        length = plan.window_frames * hop
-        segments = plan.num_segments
-        previous = None
-        for index in range(plan.windows_per_segment):
-            starts = [plan.window_start(segment, index) * hop for segment in range(segments)]
-            windows = np.stack([padded[start : start + length] for start in starts])
-            batch = torch.from_numpy(np.tile(windows, (num_variants, 1))).to(self.device)  # row = variant, segment
-            mono_codes = self.model.encode_mono(batch)
-            prefix = None if previous is None else previous[..., -plan.overlap_frames :]
-            previous = self.model.generate(mono_codes, prefix_codes=prefix, **sampling)
-            decoded = self.model.decode_stereo(previous, length).float().cpu().numpy()  # (rows, 2, length)
-            for row, audio in enumerate(decoded):
-                variant, segment = divmod(row, segments)
-                envelope = plan.window_envelope(segment, index, hop)
-                output[variant, starts[segment] : starts[segment] + length] += (audio * envelope).T
-            if progress is not None:
-                progress(index + 1, plan.windows_per_segment)
-        return output[:, : mono.shape[0]]
+        output = np.zeros((num_variants, mono.shape[0], 2), dtype=np.float32)
+        for first in range(0, num_variants, batch_size):
+            group = list(output[first : first + batch_size])
+            self.generate_into(mono, group, window_frames, overlap_frames, batch_size, progress, **sampling)
+        return output
+
+
+def _group_progress(progress: Progress | None, group: int, groups: int) -> Progress | None:
+    """Progress over all groups of variants from the progress of one group's windows."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(group * total + done, groups * total)
 
 
 def load_pipeline(
