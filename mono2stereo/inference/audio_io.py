@@ -44,6 +44,9 @@ class AudioFile:
         folded: True when a stereo file was folded to mono as `(L + R) / 2`.
         tags: the file's text tags (title, artist, ...) that soundfile reads.
         subtype: the file's sample encoding, e.g. `PCM_16`.
+        peak: the largest absolute sample of `audio`.
+
+    `audio` is an `AudioSpool` (on disk) when read with `read_audio(path, spool=True)`.
     """
 
     audio: np.ndarray
@@ -52,6 +55,10 @@ class AudioFile:
     folded: bool = False
     tags: dict[str, str] = field(default_factory=dict)
     subtype: str | None = None
+    peak: float | None = None
+
+
+READ_BLOCK = 1 << 18  # frames decoded at a time when spooling
 
 
 def check_audio(audio: np.ndarray, sampling_rate: int, name: str = "input") -> np.ndarray:
@@ -111,8 +118,11 @@ def _check_not_truncated(file: sf.SoundFile, path: str) -> None:
         raise AudioError(f"{path} is truncated (the stream ends unexpectedly); re-export or re-download it")
 
 
-def read_audio(path: str | os.PathLike) -> AudioFile:
-    """Read an audio file soundfile can decode (wav, flac, ogg, mp3, aiff) and fold it to mono."""
+def read_audio(path: str | os.PathLike, spool: bool = False) -> AudioFile:
+    """Read an audio file soundfile can decode (wav, flac, ogg, mp3, aiff) and fold it to mono.
+
+    With `spool`, the mono is decoded block by block into an `AudioSpool` on disk, so a long file takes no memory.
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise AudioError(f"{path} does not exist")
@@ -121,17 +131,49 @@ def read_audio(path: str | os.PathLike) -> AudioFile:
     try:
         with sf.SoundFile(path) as file:
             _check_not_truncated(file, path)
-            audio = file.read(dtype="float32", always_2d=True)
             tags = {name: value for name, value in file.copy_metadata().items() if value}
             sampling_rate, channels, subtype = file.samplerate, file.channels, file.subtype
+            if spool:
+                audio, peak = _spool_mono(file, path)
+            else:
+                audio = file.read(dtype="float32", always_2d=True)
     except sf.LibsndfileError as error:
         raise AudioError(f"cannot read {path}: {error.error_string} (is it a wav, flac, ogg or mp3 file?)") from None
     except sf.SoundFileRuntimeError as error:  # decoding errors after a good header, e.g. "flac decoder lost sync"
         raise AudioError(f"cannot read {path}: {error}; the file may be truncated or damaged") from None
     if audio.shape[0] == 0:
+        if spool:
+            audio.close()
         raise AudioError(f"{path} has no audio (zero samples)")
+    if spool:
+        return AudioFile(audio, sampling_rate, channels, channels == 2, tags, subtype, peak)
     mono = check_audio(fold_to_mono(audio, name=path), sampling_rate, name=path)
-    return AudioFile(mono, sampling_rate, channels, channels == 2, tags, subtype)
+    peak = float(np.max(np.abs(mono)))
+    return AudioFile(mono, sampling_rate, channels, channels == 2, tags, subtype, peak)
+
+
+def _spool_mono(file: sf.SoundFile, path: str):
+    """The file's audio folded to mono, decoded `READ_BLOCK` frames at a time into a spool; and its peak."""
+    from .spool import AudioSpool
+
+    fold_to_mono(np.zeros((0, file.channels), dtype=np.float32), name=path)  # refuses 3+ channels before decoding
+    spool, peak = AudioSpool(0), 0.0
+    try:
+        for block in file.blocks(READ_BLOCK, dtype="float32", always_2d=True):
+            mono = fold_to_mono(block, name=path)
+            bad = ~np.isfinite(mono)
+            if bad.any():
+                first = (len(spool) + int(np.argmax(bad))) / file.samplerate
+                raise AudioError(
+                    f"{path} has NaN or infinite samples (the first at {first:.3f} s); repair or re-export the audio"
+                )
+            if len(mono):
+                peak = max(peak, float(np.max(np.abs(mono))))
+            spool.append(mono)
+    except BaseException:
+        spool.close()
+        raise
+    return spool, peak
 
 
 def audio_format(path: str | os.PathLike) -> str:
@@ -143,6 +185,85 @@ def audio_format(path: str | os.PathLike) -> str:
     return AUDIO_EXTENSIONS[extension]
 
 
+class AudioWriter:
+    """An output file written block by block and atomically: nothing appears at `path` before `commit`.
+
+    wav, flac and aiff default to 24-bit PCM. Tags are kept where the format stores them (wav, flac, ogg). An
+    existing file is replaced only with `overwrite=True`; `abort` (or any failure) leaves no file behind.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        sampling_rate: int,
+        channels: int = 2,
+        subtype: str | None = None,
+        tags: dict[str, str] | None = None,
+        overwrite: bool = False,
+    ):
+        self.path = path = os.fspath(path)
+        format_ = audio_format(path)
+        subtype = subtype or DEFAULT_SUBTYPES.get(format_) or sf.default_subtype(format_)
+        if not sf.check_format(format_, subtype):
+            choices = ", ".join(sf.available_subtypes(format_))
+            raise AudioError(f"cannot write {format_} with subtype {subtype!r}; choose one of {choices}")
+        if os.path.exists(path) and not overwrite:
+            raise AudioError(f"{path} already exists; pass --overwrite (overwrite=True) to replace it")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
+        try:
+            handle, self.temporary = tempfile.mkstemp(dir=folder, prefix=".mono2stereo-", suffix=".part")
+        except OSError as error:
+            raise AudioError(f"cannot write to {folder}: {error.strerror}") from None
+        os.close(handle)
+        try:
+            self.file = sf.SoundFile(self.temporary, "w", sampling_rate, channels, subtype, format=format_)
+            if format_ in TAGGED_FORMATS:
+                for name in TAG_NAMES:
+                    if tags and tags.get(name):
+                        setattr(self.file, name, tags[name])
+        except BaseException as error:
+            self.abort()
+            raise self._error(error) from None
+
+    def _error(self, error: BaseException) -> BaseException:
+        if isinstance(error, (OSError, sf.SoundFileRuntimeError)):
+            return AudioError(f"cannot write {self.path}: {error}")
+        return error
+
+    def write(self, frames: np.ndarray) -> None:
+        """Append `(samples, channels)` frames."""
+        try:
+            self.file.write(np.ascontiguousarray(frames, dtype=np.float32))
+        except BaseException as error:
+            self.abort()
+            raise self._error(error) from None
+
+    def commit(self) -> None:
+        """Finish the file and move it to its path."""
+        try:
+            self.file.close()
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.temporary, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
+            os.replace(self.temporary, self.path)
+        except BaseException as error:
+            self.abort()
+            raise self._error(error) from None
+
+    def abort(self) -> None:
+        """Drop the file: nothing is left behind."""
+        file = getattr(self, "file", None)
+        if file is not None and not file.closed:
+            try:
+                file.close()
+            except (OSError, sf.SoundFileRuntimeError):
+                pass
+        if os.path.exists(self.temporary):
+            os.remove(self.temporary)
+
+
 def write_audio(
     path: str | os.PathLike,
     audio: np.ndarray,
@@ -151,50 +272,21 @@ def write_audio(
     tags: dict[str, str] | None = None,
     overwrite: bool = False,
 ) -> None:
-    """Write `(samples, channels)` audio in the format of the extension, atomically (temporary file + rename).
-
-    wav, flac and aiff default to 24-bit PCM. Tags are kept where the format stores them (wav, flac, ogg). An
-    existing file is replaced only with `overwrite=True`; on any failure no file is left behind.
-    """
-    path = os.fspath(path)
-    format_ = audio_format(path)
-    subtype = subtype or DEFAULT_SUBTYPES.get(format_) or sf.default_subtype(format_)
-    if not sf.check_format(format_, subtype):
-        choices = ", ".join(sf.available_subtypes(format_))
-        raise AudioError(f"cannot write {format_} with subtype {subtype!r}; choose one of {choices}")
-    if os.path.exists(path) and not overwrite:
-        raise AudioError(f"{path} already exists; pass --overwrite (overwrite=True) to replace it")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
+    """Write `(samples, channels)` audio in the format of the extension, atomically (see `AudioWriter`)."""
+    writer = AudioWriter(path, sampling_rate, audio.shape[1], subtype, tags, overwrite)
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".mono2stereo-", suffix=".part")
-    except OSError as error:
-        raise AudioError(f"cannot write to {folder}: {error.strerror}") from None
-    os.close(handle)
-    try:
-        with sf.SoundFile(temporary, "w", sampling_rate, audio.shape[1], subtype, format=format_) as file:
-            if format_ in TAGGED_FORMATS:
-                for name in TAG_NAMES:
-                    if tags and tags.get(name):
-                        setattr(file, name, tags[name])
-            file.write(np.ascontiguousarray(audio, dtype=np.float32))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
-        os.replace(temporary, path)
-    except BaseException as error:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        if isinstance(error, (OSError, sf.SoundFileRuntimeError)):
-            raise AudioError(f"cannot write {path}: {error}") from None
+        writer.write(audio)
+    except BaseException:
+        writer.abort()
         raise
+    writer.commit()
 
 
 __all__ = [
     "AUDIO_EXTENSIONS",
     "AudioError",
     "AudioFile",
+    "AudioWriter",
     "audio_format",
     "check_audio",
     "fold_to_mono",

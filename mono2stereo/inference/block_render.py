@@ -19,6 +19,7 @@ from . import rendering
 from .limiting import input_gain, lookahead_samples, side_gain
 
 BLOCK_SECONDS = 10.0
+STATISTICS_SECONDS = 10.0  # the first pass's blocks: fixed, so the render's block length does not change the lean
 
 
 class AudioSink(Protocol):
@@ -91,7 +92,7 @@ def render_song(
     block = block_length(sampling_rate, block_seconds)
     margin = block_margin(sampling_rate)
     filter_length = len(rendering.decorrelation_filter(sampling_rate))
-    lean, peak = song_statistics(mode, mono, generated, sampling_rate, block)
+    lean, peak = song_statistics(mode, mono, generated, sampling_rate, block_length(sampling_rate, STATISTICS_SECONDS))
     gain = np.float32(input_gain(peak))
     least = 1.0
     for start in range(0, num_samples, block):

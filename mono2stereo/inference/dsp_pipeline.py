@@ -65,5 +65,14 @@ class DspPipeline:
         stereo, least = limit_side(mid * np.float32(gain), side * np.float32(gain), sampling_rate)
         return UpmixOutput(stereo, sampling_rate, np.array([gain]), folded, side_gain=np.array([least]))
 
+    def upmix_into(self, mono, sampling_rate: int, sinks: list, peak: float | None = None, **settings) -> UpmixOutput:
+        """Upmix `mono` (an array or spool) into one sink; a DSP upmixer works on the whole song in memory."""
+        if len(sinks) != 1:
+            raise ValueError(f"dsp:{self.name} is deterministic; it writes one output, not {len(sinks)}")
+        output = self(mono[0 : len(mono)], sampling_rate, **settings)
+        sinks[0].write(output.audio)
+        output.audio = None
+        return output
+
 
 __all__ = ["DSP_PREFIX", "DspPipeline", "dsp_upmixer"]

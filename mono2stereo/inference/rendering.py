@@ -39,6 +39,7 @@ DECORRELATOR_DECAY_SECONDS = 0.01  # noise-burst time constant: long enough to d
 ANALYSIS_SECONDS = 0.04  # STFT window of the parametric mode
 SMOOTHING_FRAMES = 5  # moving average of the band energies over time, in STFT hops (~50 ms)
 ERB_PER_BAND = 1.5
+ENERGY_FLOOR = 1e-20  # band energies are sums of |STFT|^2: about n_fft^2 / 8 per band at full scale
 MAX_EQUALISATION_DB = 40.0  # the mid-side equaliser's largest boost, where the generated mid is near silence
 # Share of the generated side's correlated part that the mid-side render rebuilds from the input. Chosen on held-out
 # real songs (benchmarks/RESULTS.md, "Coherent side"): 0.25 lowers the ILD distance, 0.75 and more over-pan.
@@ -172,8 +173,11 @@ class _BandAnalysis:
 
     @staticmethod
     def floor(*energies: torch.Tensor) -> float:
-        """A tiny energy that keeps ratios finite: 1e-12 of the largest band energy."""
-        return 1e-12 * max(max(float(energy.max()) for energy in energies), 1e-30)
+        """A tiny energy that keeps ratios finite: that of a band at -200 dB of full scale.
+
+        A fixed one, not one relative to the loudest band, so a block of a song gets the floor of the whole song.
+        """
+        return ENERGY_FLOOR
 
 
 def render_parametric(
