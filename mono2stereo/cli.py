@@ -20,21 +20,38 @@ COMMAND_MODULES = (
     "mono2stereo.training.cli",  # train, finetune, tokenize
     "mono2stereo.evaluation.cli",  # eval
 )
+# The commands of a module listed here, with their one-line help, so that `mono2stereo --help` can list them
+# without importing it (torch and transformers take seconds to load): only the module whose command runs is
+# imported. A module of COMMAND_MODULES not listed here is imported every time.
+COMMAND_SUMMARIES = {
+    "mono2stereo.training.cli": {
+        "train": "train a model from a YAML config (also under `accelerate launch`)",
+        "finetune": "teach a trained model a new mixing style",
+        "tokenize": "encode a config's sources into token shards ahead of time",
+    },
+    "mono2stereo.evaluation.cli": {"eval": "score upmix systems against reference stereo tracks"},
+}
 
 
 class CommandError(Exception):
     """An error to show the user as one line on stderr, without a traceback."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every available subcommand."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The top-level parser: every subcommand, in full for the one `argv` runs (all of them without `argv`)."""
     parser = argparse.ArgumentParser(
         prog="mono2stereo",
         description="AI mono-to-stereo music upmixer.",
     )
     parser.add_argument("--version", action="version", version=f"mono2stereo {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    chosen = next((arg for arg in argv if not arg.startswith("-")), None) if argv is not None else None
     for name in COMMAND_MODULES:
+        summaries = COMMAND_SUMMARIES.get(name)
+        if argv is not None and summaries is not None and chosen not in summaries:
+            for command, summary in summaries.items():  # listed by name only; not this run's command
+                subparsers.add_parser(command, help=summary, add_help=False)
+            continue
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as error:
@@ -47,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:

@@ -33,8 +33,8 @@ import numpy as np
 import torch
 
 from .limiting import PEAK_CEILING
+from .render_modes import RENDER_MODES
 
-RENDER_MODES = ("mid-side", "codec", "parametric")
 DECORRELATOR_DECAY_SECONDS = 0.01  # noise-burst time constant: long enough to decorrelate, short to not smear
 ANALYSIS_SECONDS = 0.04  # STFT window of the parametric mode
 SMOOTHING_FRAMES = 5  # moving average of the band energies over time, in STFT hops (~50 ms)
