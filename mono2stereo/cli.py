@@ -33,8 +33,28 @@ COMMAND_SUMMARIES = {
 }
 
 
+# The optional dependencies of each extra (pyproject.toml), to say which extra a missing module comes with.
+EXTRA_MODULES = {
+    "train": ("accelerate", "datasets", "peft", "yaml", "tensorboard", "mido"),
+    "eval": ("matplotlib",),
+    "space": ("gradio",),
+}
+
+
 class CommandError(Exception):
     """An error to show the user as one line on stderr, without a traceback."""
+
+
+def missing_extra_message(command: str, error: ModuleNotFoundError) -> str | None:
+    """The one line for a command that needs an extra that is not installed; None for another missing module."""
+    top = (error.name or "").split(".")[0]
+    for extra, modules in EXTRA_MODULES.items():
+        if top in modules:
+            return (
+                f"`mono2stereo {command}` needs {top}, which comes with the `{extra}` extra: "
+                f"pip install 'mono2stereo[{extra}]'"
+            )
+    return None
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -75,6 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(args) or 0)
     except CommandError as error:
         print(f"mono2stereo: error: {error}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as error:
+        command = next((arg for arg in argv if not arg.startswith("-")), "")
+        message = missing_extra_message(command, error)
+        if message is None:
+            raise
+        print(f"mono2stereo: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("mono2stereo: interrupted", file=sys.stderr)
