@@ -5,8 +5,8 @@
 Each reference is folded to mono and upmixed with seeds 0..N-1; the generated stereo (the model's own L/R) is
 kept in `--cache` so every render mode is measured on the same generations. The balance of a stereo signal is
 `10 log10(E[L^2] / E[R^2])` in dB (positive: louder on the left). The table gives, per render mode, the mean over
-tracks and seeds, the spread of the per-seed means, and how many seeds lean left. `--parts` also splits the
-parametric render into its level-difference part (`alpha * M`) and its decorrelated part.
+tracks and seeds, the spread of the per-seed means, and how many seeds lean left. On a busy machine, run one
+process per track (`--track NAME`, in parallel) and then `--summary` for the table.
 """
 
 from __future__ import annotations
@@ -55,15 +55,24 @@ def main() -> None:
     parser.add_argument("--refs", default="../shared/data/real-stereo-dev")
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--cache", default=os.path.expanduser("~/m2s-data/balance-cache"))
-    parser.add_argument("--parts", action="store_true", help="also the parametric render's two parts")
+    parser.add_argument("--track", help="only this track (its row is saved under --cache for --summary)")
+    parser.add_argument("--summary", action="store_true", help="the table from the rows saved by --track runs")
     args = parser.parse_args()
     os.makedirs(args.cache, exist_ok=True)
     torch.set_num_threads(1)
-    pipeline = Mono2StereoPipeline.from_pretrained(shipped_model_path(), device="cpu")
+    pipeline = None if args.summary else Mono2StereoPipeline.from_pretrained(shipped_model_path(), device="cpu")
     tracks = sorted(glob.glob(os.path.join(args.refs, "*.flac")))
     rows = {mode: np.zeros((args.seeds, len(tracks))) for mode in ("reference", *MODES)}
     start = time.perf_counter()
+    if args.summary:
+        for t, path in enumerate(tracks):
+            saved = np.load(os.path.join(args.cache, f"rows-{os.path.basename(path)}.npy"))
+            for index, mode in enumerate(rows):
+                rows[mode][:, t] = saved[index, : args.seeds]
+        tracks = []
     for t, path in enumerate(tracks):
+        if args.track and os.path.splitext(os.path.basename(path))[0] != args.track:
+            continue
         source = read_audio(path)
         name = os.path.splitext(os.path.basename(path))[0]
         import soundfile as sf
@@ -76,6 +85,11 @@ def main() -> None:
                 stereo, _ = rendering.render(mode, source.audio, generated, source.sampling_rate)
                 rows[mode][seed, t] = balance_db(stereo)
         print(f"{name}: " + ", ".join(f"{mode} {rows[mode][:, t].mean():+.2f}" for mode in rows), flush=True)
+        np.save(
+            os.path.join(args.cache, f"rows-{os.path.basename(path)}.npy"), np.stack([v[:, t] for v in rows.values()])
+        )
+    if args.track:
+        return
     print(f"\n{len(tracks)} tracks x {args.seeds} seeds ({time.perf_counter() - start:.0f} s)\n")
     print("| render | mean balance (dB) | per-seed means: min .. max | seeds leaning left | tracks x seeds left |")
     print("|---|---|---|---|---|")
