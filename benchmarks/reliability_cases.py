@@ -11,6 +11,7 @@ Run it with PYTHONPATH pointing at an older checkout to get the "before" column.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -110,9 +111,49 @@ class Setup:
         self.corrupt_mp3.write_bytes(bytes(data))
         self.noise_mp3 = folder / "noise.mp3"
         self.noise_mp3.write_bytes(rng.bytes(20000))
-        self.checkpointed = folder / "run"
-        code = cli("train", "--config", self.config("synthetic"), "--output-dir", self.checkpointed, "--no-progress")
+
+    @functools.cached_property
+    def long_flac(self) -> Path:
+        path = self.folder / "long.flac"
+        block = np.zeros((96000 * 10, 2), dtype=np.int16)
+        with sf.SoundFile(path, "w", 96000, 2, "PCM_16") as file:
+            for _ in range(60):  # 10 min of 96 kHz stereo
+                file.write(block)
+        return path
+
+    @functools.cached_property
+    def space_app(self):
+        import importlib.util
+
+        import mono2stereo
+
+        app_file = Path(mono2stereo.__file__).resolve().parents[1] / "space" / "app.py"  # the checkout under test
+        spec = importlib.util.spec_from_file_location("space_app_probe", app_file)
+        app = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(app)
+        app.gr.Warning = lambda message: None
+        return app
+
+    @functools.cached_property
+    def killed_writer(self) -> Path:
+        kill_a_writer(self.folder / "killed-writer")
+        return self.folder / "killed-writer"
+
+    @functools.cached_property
+    def checkpointed(self) -> Path:
+        path = self.folder / "run"
+        code = cli("train", "--config", self.config("synthetic"), "--output-dir", path, "--no-progress")
         assert code == 0, "the reference training run failed"
+        return path
+
+    def prepare(self, case: str) -> None:
+        """Make what `case` reads before its clock starts."""
+        if "Space" in case:
+            self.long_flac, self.space_app  # noqa: B018
+        if "writer killed" in case:
+            self.killed_writer  # noqa: B018
+        if "resume:" in case or "prune" in case:
+            self.checkpointed  # noqa: B018
 
     def config(self, kind: str, **overrides) -> Path:
         source = (
@@ -212,10 +253,18 @@ def codec_pickle(setup: Setup):
             return (Path.write_text, (marker, "ran"))
 
     torch.save({"step": RunsOnUnpickle()}, run / "checkpoint.pt")
+    from mono2stereo.modeling.codec import tiny_codec_config
+
     config = run / "codec.yaml"
-    config.write_text(yaml.safe_dump({"training": {"max_steps": 2}}))
-    code = codec_main(["--config", str(config), "--output-dir", str(run), "--resume", "--no-progress"])
-    return f"exit {code}, pickle {'RAN' if marker.exists() else 'not run'}"
+    settings = {"codec": tiny_codec_config().to_diff_dict(), "training": {"max_steps": 2, "crop_seconds": 0.1}}
+    config.write_text(yaml.safe_dump({**settings, "data": {"synthetic_fraction": 1.0}}))
+    try:
+        outcome = (
+            f"exit {codec_main(['--config', str(config), '--output-dir', str(run), '--resume', '--no-progress'])}"
+        )
+    except Exception as error:  # what the user sees as a traceback
+        outcome = f"traceback {type(error).__name__}"
+    return f"{outcome}, the pickle {'RAN' if marker.exists() else 'did not run'}"
 
 
 def bad_model(change=None, weights=None, raw=None):
@@ -273,7 +322,14 @@ def read_mp3(name: str):
 
 
 def stale_partial(setup: Setup):
-    folder = setup.fresh("partial")
+    folder = setup.killed_writer
+    code = cli("upmix", setup.noise, "-o", folder / "out.wav", "--model", setup.model, "--window", "0.04")
+    left = [p.name for p in folder.iterdir() if p.name.endswith(".part")]
+    return f"exit {code}, {len(left)} .part file(s) left"
+
+
+def kill_a_writer(folder: Path) -> None:
+    """Leave what a writer killed mid-file leaves in `folder`: a partial file of `out.wav`."""
     folder.mkdir()
     script = (
         "import os, numpy as np, soundfile as sf\n"
@@ -285,9 +341,6 @@ def stale_partial(setup: Setup):
         f"audio_io.write_audio({str(folder / 'out.wav')!r}, np.zeros((100, 2), np.float32), 8000)\n"
     )
     subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
-    code = cli("upmix", setup.noise, "-o", folder / "out.wav", "--model", setup.model, "--window", "0.04")
-    left = [p.name for p in folder.iterdir() if p.name.endswith(".part")]
-    return f"exit {code}, {len(left)} .part file(s) left"
 
 
 def api_array(dtype: str):
@@ -306,18 +359,7 @@ def api_array(dtype: str):
 
 
 def space_long_upload(setup: Setup):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("space_app_probe", ROOT / "space" / "app.py")
-    app = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(app)
-    app.gr.Warning = lambda message: None
-    path = setup.folder / "long.flac"
-    if not path.exists():
-        block = np.zeros((96000 * 10, 2), dtype=np.int16)
-        with sf.SoundFile(path, "w", 96000, 2, "PCM_16") as file:
-            for _ in range(60):  # 10 min of 96 kHz stereo
-                file.write(block)
+    app, path = setup.space_app, setup.long_flac
     tracemalloc.start()
     started = time.perf_counter()
     app.read_upload(str(path), 30.0)
@@ -384,6 +426,7 @@ def main() -> None:
         for name, case in CASES.items():
             if args.cases and not any(part in name for part in args.cases):
                 continue
+            setup.prepare(name)
             outcome, lines, seconds = captured(lambda case=case: case(setup), args.timeout)
             first = (lines[0] if lines else "").replace(str(folder), "TMP").replace("|", "/")[:110]
             print(f"| {name} | {outcome} | {len(lines)} | {first} | {seconds:.1f} |", flush=True)

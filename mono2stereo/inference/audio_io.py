@@ -120,8 +120,9 @@ def fold_warning(name: str, level_db: float | None) -> str | None:
     """The one-line warning for a fold-down that cancels (`level_db` below `FOLD_CANCEL_DB`), else None."""
     if level_db is None or level_db >= FOLD_CANCEL_DB:
         return None
+    below = f"{-level_db:.0f} dB" if level_db > -100 else "more than 100 dB"
     return (
-        f"{name}: the mono fold-down (L+R)/2 is {-level_db:.0f} dB below the channels (they nearly cancel, "
+        f"{name}: the mono fold-down (L+R)/2 is {below} below the channels (they nearly cancel, "
         "e.g. one is the other inverted), so the upmix is of near silence; upmix one channel instead with "
         "--channel left or --channel right"
     )
