@@ -147,16 +147,16 @@ def time_command(seconds: float, threads: list[int]) -> None:
     base = [song, "-o", os.path.join(directory, "out") + os.sep, "--overwrite", "--seed", "0"]
     runs = [("dsp:allpass", None, base + ["--model", "dsp:allpass"])]
     runs += [("default", count, base + ["--threads", str(count)]) for count in threads]
-    results = []
-    for system, count, arguments in runs:
-        environment_threads = None if count is None else count
-        wall, rss = run_upmix(os.getcwd(), arguments, environment_threads)
-        results.append((system, count, wall, rss))
-    allpass = results[0][2]
     print("| system | --threads | wall s | x real time | peak RSS MiB | time / dsp:allpass's |")
     print("|---|---|---|---|---|---|")
-    for system, count, wall, rss in results:
-        print(f"| {system} | {count or '-'} | {wall:.1f} | {seconds / wall:.2f} | {rss:.0f} | {wall / allpass:.1f} |")
+    allpass = None
+    for system, count, arguments in runs:
+        wall, rss = run_upmix(os.getcwd(), arguments, count)
+        allpass = allpass or wall
+        print(
+            f"| {system} | {count or '-'} | {wall:.1f} | {seconds / wall:.2f} | {rss:.0f} | {wall / allpass:.1f} |",
+            flush=True,
+        )
 
 
 def main() -> None:

@@ -68,3 +68,15 @@ def test_a_dsp_upmix_reports_the_limit_it_applies():
     assert output.peak_gain[0] == 1.0 and output.side_gain[0] < 1.0  # the limit is reported as it is applied
     stereo, _ = upmix(sine, RATE, model="dsp:lauridsen", width=2.0)
     np.testing.assert_array_equal(stereo, output.audio)
+
+
+def test_the_command_reports_each_variants_own_gain():
+    from mono2stereo.inference.cli import gain_notices
+    from mono2stereo.inference.output import UpmixOutput
+
+    output = UpmixOutput(None, RATE, np.array([1.0, 1.0, 1.0]), side_gain=np.array([0.5, 1.0, 0.8]))
+    notices = gain_notices(output)
+    assert len(notices) == 2 and notices[0].startswith("v1: ") and "0.50" in notices[0]
+    assert notices[1].startswith("v3: ") and "0.80" in notices[1]
+    clipping = UpmixOutput(None, RATE, np.array([0.9]), side_gain=np.array([1.0]))
+    assert gain_notices(clipping) == ["the input peaks above full scale; scaled by 0.900"]
