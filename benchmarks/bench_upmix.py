@@ -1,6 +1,12 @@
 """Upmix speed on CPU: wall time, real-time factor, peak RSS and where the time goes (codec vs transformer).
 
     PYTHONPATH=. python benchmarks/bench_upmix.py --cap 60 --record
+    PYTHONPATH=. python benchmarks/bench_upmix.py --song 180 --threads 1 2     # what a user gets, see below
+
+`--song SECONDS` times the real command instead, as a user runs it: `mono2stereo upmix song.wav -o out/` on a
+synthetic 44.1 kHz stereo song, startup and file I/O included, with the default model at each `--threads`, and
+`--model dsp:allpass` in the same run, so the ratio of the two says how much slower the AI upmix is than a DSP
+one on the same machine at the same moment (a shared machine's absolute times move with its load).
 
 Each case (model, audio length, batch size) runs in its own process so its peak RSS is its own. Models have random
 weights (`tiny` = `configs/model/tiny.json`; `base` = `configs/model/base-encodec32k.json`, the real EnCodec 32 kHz
@@ -131,6 +137,28 @@ HEADER = (
 )
 
 
+def time_command(seconds: float, threads: list[int]) -> None:
+    """Print wall time, real-time factor and peak RSS of `mono2stereo upmix` on a `seconds` song (see the module)."""
+    sys.path.insert(0, os.path.dirname(__file__))
+    from bench_memory import run_upmix, synthetic_song
+
+    directory = os.path.expanduser("~/m2s-data/bench-audio")
+    song = synthetic_song(seconds, directory)
+    base = [song, "-o", os.path.join(directory, "out") + os.sep, "--overwrite", "--seed", "0"]
+    runs = [("dsp:allpass", None, base + ["--model", "dsp:allpass"])]
+    runs += [("default", count, base + ["--threads", str(count)]) for count in threads]
+    print("| system | --threads | wall s | x real time | peak RSS MiB | time / dsp:allpass's |")
+    print("|---|---|---|---|---|---|")
+    allpass = None
+    for system, count, arguments in runs:
+        wall, rss = run_upmix(os.getcwd(), arguments, count)
+        allpass = allpass or wall
+        print(
+            f"| {system} | {count or '-'} | {wall:.1f} | {seconds / wall:.2f} | {rss:.0f} | {wall / allpass:.1f} |",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["tiny", "base"], choices=MODELS)
@@ -139,7 +167,12 @@ def main() -> None:
     parser.add_argument("--cap", type=float, default=60.0, help="stop a case after this many seconds")
     parser.add_argument("--record", action="store_true", help="append the table to benchmarks/RESULTS.md")
     parser.add_argument("--case", help=argparse.SUPPRESS)  # model,seconds,batch: run one case, print JSON
+    parser.add_argument("--song", type=float, help="time `mono2stereo upmix` on a song this long (seconds)")
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2], help="--threads of each --song run")
     args = parser.parse_args()
+    if args.song:
+        time_command(args.song, args.threads)
+        return
     if args.case:
         model, seconds, batch = args.case.split(",")
         print(json.dumps(run_case(model, float(seconds), int(batch), args.cap)))

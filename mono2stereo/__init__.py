@@ -2,21 +2,23 @@
 
 __version__ = "0.1.0.dev0"
 
-from .modeling import Mono2StereoConfig, Mono2StereoModel  # noqa: E402  (registers the Auto classes)
-
 __all__ = ["__version__", "Mono2StereoConfig", "Mono2StereoModel", "Mono2StereoPipeline", "mix", "upmix"]
 
-_INFERENCE_NAMES = ("Mono2StereoPipeline", "upmix")
+# Where each public name lives. They load on first use, so `import mono2stereo` and `mono2stereo --help` stay fast
+# (torch and transformers take seconds to import); touching `Mono2StereoConfig` or `Mono2StereoModel`, or
+# importing `mono2stereo.modeling`, registers the Auto classes with transformers.
+_LAZY_NAMES = {
+    "Mono2StereoConfig": "modeling",
+    "Mono2StereoModel": "modeling",
+    "Mono2StereoPipeline": "inference",
+    "upmix": "inference",
+    "mix": "mixing",  # stems in, a stereo mix out
+}
 
 
 def __getattr__(name: str):
-    # The upmix pipeline (audio I/O, resampling) loads on first use, keeping `import mono2stereo` light.
-    if name in _INFERENCE_NAMES:
-        from . import inference
+    if name in _LAZY_NAMES:
+        import importlib
 
-        return getattr(inference, name)
-    if name == "mix":  # stems in, a stereo mix out
-        from .mixing import mix
-
-        return mix
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
     raise AttributeError(f"module 'mono2stereo' has no attribute {name!r}")

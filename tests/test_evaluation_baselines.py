@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from mono2stereo.evaluation.baselines import DSP_UPMIXERS, PEAK_LIMIT, upmix_dsp
+from mono2stereo.evaluation.baselines import DSP_UPMIXERS, upmix_dsp
 from mono2stereo.evaluation.metrics import spatial_cues, stereo_width_db
 
 SAMPLING_RATE = 22050
@@ -70,12 +70,13 @@ def test_stereo_input_is_folded_to_mono_first():
     )
 
 
-def test_loud_input_stays_below_full_scale_with_the_same_mid_side_balance():
+def test_loud_input_keeps_its_mid_side_balance_unlimited():
+    # the upmixer itself does not limit: peak safety, and its report, are the pipeline's (tests/test_limiting.py)
     loud = music_like()
     loud *= 1.0 / np.max(np.abs(loud))
     quiet = upmix_dsp("lauridsen", 0.1 * loud, SAMPLING_RATE)
     stereo = upmix_dsp("lauridsen", loud, SAMPLING_RATE)
-    assert np.max(np.abs(stereo)) <= PEAK_LIMIT + 1e-6
+    np.testing.assert_allclose(stereo.mean(1), loud, atol=1e-6)
     assert stereo_width_db(stereo) == pytest.approx(stereo_width_db(quiet), abs=1e-3)
 
 

@@ -176,3 +176,11 @@ def test_eval_seeds_option_writes_one_row_per_seed(references, tmp_path):
     assert seeds == [("first", 3), ("first", 4), ("second", 3), ("second", 4)]
     assert {row["system"]: row["seeds"] for row in document["systems"]} == {"dsp:dual": 1, model: 2}
     assert main([*arguments, "--seeds", "0"]) == 1
+
+
+def test_long_system_names_are_wrapped_to_fit_their_row_label():
+    from mono2stereo.evaluation.plots import ROW_LABEL_WIDTH, row_label
+
+    label = row_label("/home/someone/experiments/runs/default-24k-ms-with-a-long-name/checkpoint-final")
+    assert all(len(line) <= ROW_LABEL_WIDTH for line in label.splitlines())
+    assert "checkpoint-final" in label.replace("\n", "") and row_label("dsp:allpass") == "dsp:allpass"

@@ -143,6 +143,15 @@ def test_batching_does_not_grow_with_the_song(pipeline, monkeypatch):
     assert max(shape[0] for shape in rows) <= 4 and max(shape[1] for shape in rows) == 20 * 16
 
 
+def test_variants_are_generated_at_most_a_batch_at_a_time(pipeline, monkeypatch):
+    rows = []
+    original = pipeline.model.encode_mono
+    monkeypatch.setattr(pipeline.model, "encode_mono", lambda audio: rows.append(audio.shape[0]) or original(audio))
+    output = pipeline(noise(800), 8000, seed=0, num_variants=5, batch_size=2)
+    assert max(rows) <= 2 and output.audio.shape == (5, 800, 2)
+    assert len({variant.tobytes() for variant in output.audio}) == 5  # and they are five different variants
+
+
 def smooth_stand_in_decoder(model):
     """Decodes every window to a slow sine plus an offset of its own, as unrelated generations would differ."""
     offsets = iter(np.tile([0.25, -0.25], 100))

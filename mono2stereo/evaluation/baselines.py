@@ -2,7 +2,8 @@
 
 Each upmixer in `DSP_UPMIXERS` maps mono `(n,)` audio and its sampling rate to `(n, 2)` stereo at width 1.
 Those built as mid/side (L = M + S, R = M - S with M the input) keep the fold-down (L+R)/2 equal to the input.
-`upmix_dsp` is the entry point: it accepts mono or stereo, applies the width and keeps peaks below full scale.
+`upmix_dsp` is the entry point: it accepts mono or stereo and applies the width. Its stereo is not limited: peak
+safety is the pipeline's (`mono2stereo.inference.limiting`, behind `--model dsp:NAME`), which reports what it applies.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from .sources import upmix_sources
 
 SIDE_GAIN = 0.4  # a side-to-mid ratio of about -8 dB, the median width of commercial stereo music
 LAURIDSEN_DELAY_SECONDS = 0.012
-PEAK_LIMIT = 0.99  # just below full scale
 DSP_PREFIX = "dsp:"
 
 
@@ -74,7 +74,10 @@ def dsp_upmixer_name(name: str) -> str:
 
 
 def upmix_dsp(name: str, audio: np.ndarray, sampling_rate: int, width: float = 1.0) -> np.ndarray:
-    """Upmix mono `(n,)` or stereo `(n, 2)` audio (folded to mono first) with a DSP upmixer: `(n, 2)` float32."""
+    """Upmix mono `(n,)` or stereo `(n, 2)` audio (folded to mono first) with a DSP upmixer: `(n, 2)` float32.
+
+    Peaks are not limited here; `mono2stereo.upmix(audio, rate, model="dsp:NAME")` limits and reports them.
+    """
     upmixer = DSP_UPMIXERS[dsp_upmixer_name(name)]
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim == 2 and audio.shape[1] == 2:
@@ -93,8 +96,4 @@ def upmix_dsp(name: str, audio: np.ndarray, sampling_rate: int, width: float = 1
     stereo = upmixer(audio, sampling_rate).astype(np.float64)
     mid = 0.5 * (stereo[:, 0] + stereo[:, 1])
     side = 0.5 * (stereo[:, 0] - stereo[:, 1]) * width
-    stereo = np.stack([mid + side, mid - side], axis=1)
-    peak = np.max(np.abs(stereo))
-    if peak > PEAK_LIMIT:
-        stereo *= PEAK_LIMIT / peak  # one gain on both channels keeps the mid/side balance
-    return stereo.astype(np.float32)
+    return np.stack([mid + side, mid - side], axis=1).astype(np.float32)

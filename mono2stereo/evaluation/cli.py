@@ -118,13 +118,13 @@ def _file_name(track: str) -> str:
 
 def run_eval(args: argparse.Namespace) -> int:
     """Handler of `mono2stereo eval`."""
-    try:  # scipy and matplotlib come with the `dev` and `train` extras, not the base install
+    try:  # matplotlib comes with the `eval` extra, not the base install
         from .evaluate import evaluate_systems, load_reference, reference_files, upmix_seeds
         from .plots import plot_band_cues, plot_stereo_field
         from .report import markdown_table, write_tables
     except ModuleNotFoundError as error:
         raise CommandError(
-            f"eval needs {error.name}, which is not installed; install it with pip install 'mono2stereo[dev]'"
+            f"eval needs {error.name}, which is not installed; install it with pip install 'mono2stereo[eval]'"
         ) from error
     if args.num_variants < 1:
         raise CommandError(f"--num-variants {args.num_variants} must be at least 1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -66,6 +67,18 @@ def pan_histogram(cues: SpatialCues) -> np.ndarray:
     return np.divide(histogram, peaks, out=np.zeros_like(histogram), where=peaks > 0)
 
 
+ROW_LABEL_WIDTH = 22  # characters per line of a row label, so a long system name cannot run into the next row
+
+
+def row_label(name: str) -> str:
+    """A system name as a row label: a path by its last two parts, wrapped to lines of `ROW_LABEL_WIDTH`."""
+    parts = [part for part in name.replace("\\", "/").split("/") if part]
+    short = "/".join(parts[-2:]) if len(parts) > 2 else name
+    if short != name:
+        short = ".../" + short
+    return "\n".join(textwrap.wrap(short, ROW_LABEL_WIDTH, break_on_hyphens=False)[:3]) or name
+
+
 def stereo_field_figure(cues_by_name: Mapping[str, SpatialCues], title: str) -> Figure:
     """One row per signal: energy over pan position per band (left) and the pan of each band over time (right)."""
     names = list(cues_by_name)
@@ -82,7 +95,7 @@ def stereo_field_figure(cues_by_name: Mapping[str, SpatialCues], title: str) -> 
         pan = np.where(cues.active, pan_position(cues), np.nan)
         time_edges = np.arange(cues.energy.shape[1] + 1) * cues.tile_seconds
         pan_mesh = time_axes.pcolormesh(time_edges, band_edges, pan, cmap="coolwarm", vmin=-1.0, vmax=1.0)
-        histogram_axes.set_ylabel(f"{name}\nfrequency (Hz)")
+        histogram_axes.set_ylabel(f"{row_label(name)}\nfrequency (Hz)", fontsize=9)
         histogram_axes.set_yscale("log")
         for axes in (histogram_axes, time_axes):
             axes.label_outer()

@@ -1,19 +1,26 @@
 """Upmixing: audio I/O, resampling, windowing, rendering, the pipeline and the `upmix` / `info` commands."""
 
-from .audio_io import AudioError, AudioFile, read_audio, write_audio
-from .output import UpmixOutput
-from .pipeline import Mono2StereoPipeline, load_model, load_pipeline, upmix
-from .rendering import RENDER_MODES
+import importlib
 
-__all__ = [
-    "AudioError",
-    "AudioFile",
-    "read_audio",
-    "write_audio",
-    "UpmixOutput",
-    "Mono2StereoPipeline",
-    "load_model",
-    "load_pipeline",
-    "upmix",
-    "RENDER_MODES",
-]
+# Each name loads its module on first use, so the command line can read its arguments before torch is imported.
+_LAZY_NAMES = {
+    "AudioError": "audio_io",
+    "AudioFile": "audio_io",
+    "AudioWriter": "audio_io",
+    "read_audio": "audio_io",
+    "write_audio": "audio_io",
+    "UpmixOutput": "output",
+    "Mono2StereoPipeline": "pipeline",
+    "load_model": "pipeline",
+    "load_pipeline": "pipeline",
+    "upmix": "pipeline",
+    "RENDER_MODES": "render_modes",
+}
+
+__all__ = list(_LAZY_NAMES)
+
+
+def __getattr__(name: str):
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+    raise AttributeError(f"module 'mono2stereo.inference' has no attribute {name!r}")

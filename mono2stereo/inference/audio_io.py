@@ -54,6 +54,9 @@ class AudioFile:
         duration_s: the whole file's length from its header (`audio` may hold only the first part).
         fold_level_db: for stereo input, the fold-down's energy relative to the channels' (`fold_level_db`).
         stereo: the stereo as read, `(samples, 2)`, when asked for with `keep_stereo`.
+        peak: the largest absolute sample of `audio`.
+
+    `audio` (and `stereo`) are `AudioSpool`s (on disk) when read with `read_audio(path, spool=True)`.
     """
 
     audio: np.ndarray
@@ -65,6 +68,10 @@ class AudioFile:
     duration_s: float = 0.0
     fold_level_db: float | None = None
     stereo: np.ndarray | None = None
+    peak: float | None = None
+
+
+READ_BLOCK = 1 << 18  # frames decoded at a time when spooling
 
 
 def check_audio(audio: np.ndarray, sampling_rate: int, name: str = "input") -> np.ndarray:
@@ -180,12 +187,17 @@ def decoder_messages() -> Iterator[list[str]]:
 
 
 def read_audio(
-    path: str | os.PathLike, max_seconds: float | None = None, channel: str = "mid", keep_stereo: bool = False
+    path: str | os.PathLike,
+    max_seconds: float | None = None,
+    channel: str = "mid",
+    keep_stereo: bool = False,
+    spool: bool = False,
 ) -> AudioFile:
     """Read an audio file soundfile can decode (wav, flac, ogg, mp3, aiff) and fold it to mono.
 
     Only the first `max_seconds` are decoded when given. `channel` picks what stereo becomes: the fold-down
-    `(L + R) / 2` (`mid`), or one channel. `keep_stereo` also returns the stereo as read.
+    `(L + R) / 2` (`mid`), or one channel. `keep_stereo` also returns the stereo as read. With `spool`, the mono
+    (and the kept stereo) is decoded block by block into an `AudioSpool` on disk, so a long file takes no memory.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -198,7 +210,10 @@ def read_audio(
             check_header(path, sampling_rate, channels)
             _check_not_truncated(file, path)
             frames = -1 if max_seconds is None else int(max_seconds * sampling_rate)
-            audio = file.read(frames, dtype="float32", always_2d=True)
+            if spool:
+                audio, stereo, peak, level = _spool_mono(file, path, frames, channel, keep_stereo)
+            else:
+                audio = file.read(frames, dtype="float32", always_2d=True)
             tags = {name: value for name, value in file.copy_metadata().items() if value}
             duration_s = max(file.frames, audio.shape[0]) / sampling_rate
     except sf.LibsndfileError as error:
@@ -209,12 +224,58 @@ def read_audio(
     except sf.SoundFileRuntimeError as error:  # decoding errors after a good header, e.g. "flac decoder lost sync"
         raise AudioError(f"cannot read {path}: {error}; the file may be truncated or damaged") from None
     if audio.shape[0] == 0:
+        if spool:
+            _close_all(audio, stereo)
         detail = f" (the decoder said: {messages[-1]})" if messages else ""
         raise AudioError(f"{path} has no audio (zero samples){detail}")
-    mono = check_audio(fold_to_mono(audio, name=path, channel=channel), sampling_rate, name=path)
-    stereo = audio if keep_stereo and channels == 2 else None
-    level = fold_level_db(audio) if channels == 2 and channel == "mid" else None
-    return AudioFile(mono, sampling_rate, channels, channels == 2, tags, subtype, duration_s, level, stereo)
+    if not spool:
+        stereo = audio if keep_stereo and channels == 2 else None
+        level = fold_level_db(audio) if channels == 2 and channel == "mid" else None
+        audio = check_audio(fold_to_mono(audio, name=path, channel=channel), sampling_rate, name=path)
+        peak = float(np.max(np.abs(audio)))
+    return AudioFile(audio, sampling_rate, channels, channels == 2, tags, subtype, duration_s, level, stereo, peak)
+
+
+def _spool_mono(file: sf.SoundFile, path: str, frames: int, channel: str, keep_stereo: bool):
+    """The file's first `frames` (-1: all) folded with `channel`, decoded `READ_BLOCK` frames at a time into a
+    spool; also the stereo as read in a spool (with `keep_stereo`), the mono's peak and, for stereo folded to
+    `mid`, the fold-down's level as `fold_level_db` gives it."""
+    from .spool import AudioSpool
+
+    fold_to_mono(np.zeros((0, file.channels), dtype=np.float32), name=path, channel=channel)  # check first
+    spool, peak = AudioSpool(0), 0.0
+    stereo = AudioSpool(0, 2) if keep_stereo and file.channels == 2 else None
+    measure_fold = file.channels == 2 and channel == "mid"
+    channel_energy = folded_energy = 1e-20
+    try:
+        for block in file.blocks(READ_BLOCK, frames=frames, dtype="float32", always_2d=True):
+            mono = fold_to_mono(block, name=path, channel=channel)
+            bad = ~np.isfinite(mono)
+            if bad.any():
+                first = (len(spool) + int(np.argmax(bad))) / file.samplerate
+                raise AudioError(
+                    f"{path} has NaN or infinite samples (the first at {first:.3f} s); repair or re-export the audio"
+                )
+            if len(mono):
+                peak = max(peak, float(np.max(np.abs(mono))))
+            if measure_fold:
+                wide = block.astype(np.float64)
+                channel_energy += float(np.square(wide).sum()) / 2
+                folded_energy += float(np.square(wide.sum(axis=1) / 2).sum())
+            spool.append(mono)
+            if stereo is not None:
+                stereo.append(block)
+    except BaseException:
+        _close_all(spool, stereo)
+        raise
+    level = float(10 * np.log10(folded_energy / channel_energy)) if measure_fold else None
+    return spool, stereo, peak, level
+
+
+def _close_all(*spools) -> None:
+    for spool in spools:
+        if spool is not None:
+            spool.close()
 
 
 def check_header(path: str, sampling_rate: int, channels: int) -> None:
@@ -240,6 +301,87 @@ def audio_format(path: str | os.PathLike) -> str:
     return AUDIO_EXTENSIONS[extension]
 
 
+class AudioWriter:
+    """An output file written block by block and atomically: nothing appears at `path` before `commit`.
+
+    wav, flac and aiff default to 24-bit PCM. Tags are kept where the format stores them (wav, flac, ogg). An
+    existing file is replaced only with `overwrite=True`; `abort` (or any failure) leaves no file behind.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        sampling_rate: int,
+        channels: int = 2,
+        subtype: str | None = None,
+        tags: dict[str, str] | None = None,
+        overwrite: bool = False,
+    ):
+        self.path = path = os.fspath(path)
+        format_ = audio_format(path)
+        subtype = subtype or DEFAULT_SUBTYPES.get(format_) or sf.default_subtype(format_)
+        if not sf.check_format(format_, subtype):
+            choices = ", ".join(sf.available_subtypes(format_))
+            raise AudioError(f"cannot write {format_} with subtype {subtype!r}; choose one of {choices}")
+        if os.path.exists(path) and not overwrite:
+            raise AudioError(f"{path} already exists; pass --overwrite (overwrite=True) to replace it")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
+        remove_stale_partial_files(path)
+        try:
+            prefix = f".{os.path.basename(path)}{TEMPORARY_MARK}{os.getpid()}-"
+            handle, self.temporary = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".part")
+        except OSError as error:
+            raise AudioError(f"cannot write to {folder}: {error.strerror}") from None
+        os.close(handle)
+        try:
+            self.file = sf.SoundFile(self.temporary, "w", sampling_rate, channels, subtype, format=format_)
+            if format_ in TAGGED_FORMATS:
+                for name in TAG_NAMES:
+                    if tags and tags.get(name):
+                        setattr(self.file, name, tags[name])
+        except BaseException as error:
+            self.abort()
+            raise self._error(error) from None
+
+    def _error(self, error: BaseException) -> BaseException:
+        if isinstance(error, (OSError, sf.SoundFileRuntimeError)):
+            return AudioError(f"cannot write {self.path}: {error}")
+        return error
+
+    def write(self, frames: np.ndarray) -> None:
+        """Append `(samples, channels)` frames."""
+        try:
+            self.file.write(np.ascontiguousarray(frames, dtype=np.float32))
+        except BaseException as error:
+            self.abort()
+            raise self._error(error) from None
+
+    def commit(self) -> None:
+        """Finish the file and move it to its path."""
+        try:
+            self.file.close()
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.temporary, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
+            os.replace(self.temporary, self.path)
+        except BaseException as error:
+            self.abort()
+            raise self._error(error) from None
+
+    def abort(self) -> None:
+        """Drop the file: nothing is left behind."""
+        file = getattr(self, "file", None)
+        if file is not None and not file.closed:
+            try:
+                file.close()
+            except (OSError, sf.SoundFileRuntimeError):
+                pass
+        if os.path.exists(self.temporary):
+            os.remove(self.temporary)
+
+
 def write_audio(
     path: str | os.PathLike,
     audio: np.ndarray,
@@ -248,46 +390,14 @@ def write_audio(
     tags: dict[str, str] | None = None,
     overwrite: bool = False,
 ) -> None:
-    """Write `(samples, channels)` audio in the format of the extension, atomically (temporary file + rename).
-
-    wav, flac and aiff default to 24-bit PCM. Tags are kept where the format stores them (wav, flac, ogg). An
-    existing file is replaced only with `overwrite=True`; on any failure no file is left behind.
-    """
-    path = os.fspath(path)
-    format_ = audio_format(path)
-    subtype = subtype or DEFAULT_SUBTYPES.get(format_) or sf.default_subtype(format_)
-    if not sf.check_format(format_, subtype):
-        choices = ", ".join(sf.available_subtypes(format_))
-        raise AudioError(f"cannot write {format_} with subtype {subtype!r}; choose one of {choices}")
-    if os.path.exists(path) and not overwrite:
-        raise AudioError(f"{path} already exists; pass --overwrite (overwrite=True) to replace it")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise AudioError(f"cannot write {path}: the folder {folder} does not exist")
-    remove_stale_partial_files(path)
+    """Write `(samples, channels)` audio in the format of the extension, atomically (see `AudioWriter`)."""
+    writer = AudioWriter(path, sampling_rate, audio.shape[1], subtype, tags, overwrite)
     try:
-        prefix = f".{os.path.basename(path)}{TEMPORARY_MARK}{os.getpid()}-"
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".part")
-    except OSError as error:
-        raise AudioError(f"cannot write to {folder}: {error.strerror}") from None
-    os.close(handle)
-    try:
-        with sf.SoundFile(temporary, "w", sampling_rate, audio.shape[1], subtype, format=format_) as file:
-            if format_ in TAGGED_FORMATS:
-                for name in TAG_NAMES:
-                    if tags and tags.get(name):
-                        setattr(file, name, tags[name])
-            file.write(np.ascontiguousarray(audio, dtype=np.float32))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
-        os.replace(temporary, path)
-    except BaseException as error:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        if isinstance(error, (OSError, sf.SoundFileRuntimeError)):
-            raise AudioError(f"cannot write {path}: {error}") from None
+        writer.write(audio)
+    except BaseException:
+        writer.abort()
         raise
+    writer.commit()
 
 
 def remove_stale_partial_files(path: str) -> list[str]:
@@ -320,6 +430,7 @@ __all__ = [
     "AUDIO_EXTENSIONS",
     "AudioError",
     "AudioFile",
+    "AudioWriter",
     "audio_format",
     "check_audio",
     "fold_to_mono",

@@ -13,7 +13,7 @@ from .audio_io import AUDIO_EXTENSIONS, fold_warning
 from .catalogue import is_quiet_process, process_device, run_jobs
 from .files import expand_inputs, output_is_folder, plan_jobs, upmix_file
 from .options import CHANNELS, check_upmix_options
-from .rendering import RENDER_MODES
+from .render_modes import RENDER_MODES
 
 FORMATS = sorted({extension.lstrip(".") for extension in AUDIO_EXTENSIONS})
 
@@ -26,7 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Upmix mono audio to stereo. Stereo input is folded to mono (L+R)/2 first. Outputs keep the "
         "input's sample rate and length.",
     )
-    upmix.add_argument("inputs", nargs="+", metavar="IN", help="audio files, folders or glob patterns")
+    upmix.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="IN",
+        help='audio files, folders (their audio files) or quoted glob patterns such as "album/*.flac"',
+    )
     upmix.add_argument(
         "-o", "--output", required=True, metavar="OUT", help="output folder, or a file path for a single input"
     )
@@ -37,6 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     upmix.add_argument("--seed", type=int, help="random seed for reproducible output")
     upmix.add_argument("--variants", type=int, default=1, help="independent versions, written as NAME-v1, NAME-v2...")
     upmix.add_argument("--device", help="cpu, cuda, cuda:1, mps... (default: a GPU if there is one)")
+    upmix.add_argument(
+        "--threads",
+        type=int,
+        help=f"CPU threads for the model (default: {default_threads()} here, half the cores this process may use)",
+    )
     upmix.add_argument("--window", type=float, metavar="SECONDS", help="generation window (default: the model's)")
     upmix.add_argument("--overlap", type=float, metavar="SECONDS", help="window overlap (default: 1 s, at most 1/4)")
     upmix.add_argument("--batch-size", type=int, default=8, help="windows generated at once (default: 8)")
@@ -59,24 +69,76 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info.set_defaults(handler=run_info)
 
 
+def default_threads() -> int:
+    """CPU threads used by default: half the cores this process may use, at least one (see benchmarks/RESULTS.md)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // 2)
+
+
+def check_model_name(model: str | None) -> None:
+    """Refuse an unknown `dsp:NAME` before anything is loaded."""
+    if model and model.startswith("dsp:"):
+        from .dsp_pipeline import dsp_upmixer
+
+        try:
+            dsp_upmixer()  # the DSP upmixers are installed
+            from mono2stereo.evaluation.baselines import dsp_upmixer_name
+
+            dsp_upmixer_name(model)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+
+
+def check_device(device: str | None) -> None:
+    """Refuse a `--device` that this torch cannot use, with what to pass instead."""
+    if device is None:
+        return
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except RuntimeError:
+        raise CommandError(f"--device {device} is not a device torch knows; use cpu, cuda, cuda:1 or mps") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        build = "this torch is a CPU build" if torch.version.cuda is None else "torch sees no CUDA GPU"
+        raise CommandError(f"--device {device}: {build}; use --device cpu (or install a CUDA build of torch)")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise CommandError(f"--device {device}: MPS is not available on this machine; use --device cpu")
+
+
+def set_threads(threads: int | None) -> None:
+    """Use `threads` CPU threads in torch (default: `default_threads`)."""
+    if threads is not None and threads < 1:
+        raise CommandError(f"--threads {threads} must be at least 1")
+    import torch
+
+    torch.set_num_threads(threads or default_threads())
+
+
 def load(model: str | None, device: str | None):
     """The pipeline for `--model`, with loading errors as one-line command errors."""
     from transformers.utils import logging as transformers_logging
 
+    from .model_source import resolve_model
     from .pipeline import load_pipeline
 
     transformers_logging.disable_progress_bar()  # one bar per file is ours; a loading bar would only clutter stderr
     try:
-        return load_pipeline(model, device)
+        return load_pipeline(None if model is None else resolve_model(model), device)
     except (ValueError, OSError) as error:
         raise CommandError(str(error)) from None
 
 
 def run_upmix(args: argparse.Namespace) -> int:
-    """Upmix every input; report each failure on stderr and fail if any did."""
+    """Upmix every input; report each failure on stderr and fail if any did.
+
+    Everything that can be checked without the model (arguments, inputs, outputs, the device) is checked before
+    it loads.
+    """
     into_folder = output_is_folder(args.inputs, args.output)
     if args.format and not into_folder and not args.output.lower().endswith("." + args.format):
         raise CommandError(f"--format {args.format} does not match the output file {args.output}")
+    check_model_name(args.model)
     settings = dict(
         style=args.style,
         width=args.width,
@@ -94,6 +156,27 @@ def run_upmix(args: argparse.Namespace) -> int:
         check_upmix_options(**{k: v for k, v in settings.items() if k not in ("style", "render")})
     except ValueError as error:
         raise CommandError(str(error)) from None
+    files, unmatched = expand_inputs(args.inputs)
+    jobs = plan_jobs(files, args.output, into_folder, args.variants, args.format, args.overwrite)
+    failures = [f"{pattern}: {reason}" for pattern, reason in unmatched]
+    failures += [job.error for job in jobs if job.error is not None]
+    if not any(job.error is None for job in jobs):  # nothing left to upmix: say why without loading a model
+        if is_quiet_process():  # several processes planned the same jobs: the main one says why
+            return 1
+        if len(failures) == 1:
+            raise CommandError(failures[0])
+        for failure in failures:
+            tqdm.write(f"mono2stereo: error: {failure}", file=sys.stderr)
+        raise CommandError(f"none of the {len(failures)} inputs can be upmixed; see the errors above")
+    folder = args.output if into_folder else os.path.dirname(os.path.abspath(args.output))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise CommandError(f"cannot create the output folder {folder}: {error.strerror}") from None
+    if not os.access(folder, os.W_OK):
+        raise CommandError(f"the output folder {folder} is not writable; choose another with -o")
+    check_device(args.device)
+    set_threads(args.threads)
     pipeline = load(args.model, args.device or process_device())  # several processes: each on its own device
     try:
         pipeline.check_settings(args.style, args.width, args.render, args.variants, args.batch_size)
@@ -101,20 +184,11 @@ def run_upmix(args: argparse.Namespace) -> int:
             pipeline.window_frames(args.window, args.overlap)
     except ValueError as error:
         raise CommandError(str(error)) from None
-    files, unmatched = expand_inputs(args.inputs)
-    failures = [f"{pattern}: {reason}" for pattern, reason in unmatched]
+
     for failure in [] if is_quiet_process() else failures:
         tqdm.write(f"mono2stereo: error: {failure}", file=sys.stderr)
-    jobs = plan_jobs(files, args.output, into_folder, args.variants, args.format, args.overwrite)
-    if any(job.error is None for job in jobs):  # no folder is made for outputs that will not be written
-        folder = args.output if into_folder else os.path.dirname(os.path.abspath(args.output))
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError as error:
-            raise CommandError(f"cannot create the output folder {folder}: {error.strerror}") from None
-        if not os.access(folder, os.W_OK):
-            raise CommandError(f"the output folder {folder} is not writable; choose another with -o")
-    job_failures, on_main = run_jobs(jobs, lambda job: job.error or upmix_one(job, pipeline, args, settings), "upmix")
+    runnable = [job for job in jobs if job.error is None]
+    job_failures, on_main = run_jobs(runnable, lambda job: upmix_one(job, pipeline, args, settings), "upmix")
     failures += job_failures
     if not on_main:  # the main process reports for all
         return 1 if failures else 0
@@ -148,19 +222,32 @@ def upmix_one(job, pipeline, args: argparse.Namespace, settings: dict) -> str | 
             tqdm.write(f"mono2stereo: warning: {warning}", file=sys.stderr)
         elif args.channel == "mid":
             tqdm.write(f"mono2stereo: {job.input_path}: stereo input folded to mono (L+R)/2", file=sys.stderr)
-    if output.peak_gain.min() < 1.0:
-        tqdm.write(
-            f"mono2stereo: {job.input_path}: scaled by {float(output.peak_gain.min()):.3f} to keep peaks below "
-            "full scale",
-            file=sys.stderr,
-        )
+    for message in gain_notices(output):
+        tqdm.write(f"mono2stereo: {job.input_path}: {message}", file=sys.stderr)
     return None
+
+
+def gain_notices(output) -> list[str]:
+    """One line per variant whose level was changed for peak safety, with that variant's own gains."""
+    notices = []
+    side_gains = output.side_gain if output.side_gain is not None else [1.0] * len(output.peak_gain)
+    several = len(output.peak_gain) > 1
+    for index, (gain, side) in enumerate(zip(output.peak_gain, side_gains), start=1):
+        name = f"v{index}: " if several else ""
+        if gain < 1.0:
+            notices.append(f"{name}the input peaks above full scale; scaled by {float(gain):.3f}")
+        if side < 1.0:
+            notices.append(
+                f"{name}side turned down around peaks (down to {float(side):.2f}) to keep L and R below full scale"
+            )
+    return notices
 
 
 def run_info(args: argparse.Namespace) -> int:
     """Print a model's configuration summary."""
     if args.model and args.model.startswith("dsp:"):
         raise CommandError(f"{args.model} is a DSP upmixer; it has no model configuration to show")
+    check_device(args.device)
     pipeline = load(args.model, args.device)
     model = pipeline.model
     config = model.config

@@ -38,18 +38,18 @@ def default_model_path() -> str:
     model_id = default_model_id()
     if os.path.isdir(model_id):
         return model_id
-    from huggingface_hub import constants, snapshot_download
+    from huggingface_hub import constants
+
+    from .model_source import fetch_model
 
     if constants.HF_HUB_OFFLINE:
         reason = "offline"
     else:
-        try:
-            return snapshot_download(model_id, allow_patterns=["*.json", "*.safetensors", "README.md"])
-        except Exception as error:  # no network, no such repo yet, a proxy refusing: all mean "use the shipped one"
-            reason = f"{type(error).__name__}"
-    logger.warning(
-        "mono2stereo: using the default model shipped with the package (%s not reachable: %s)", model_id, reason
-    )
+        try:  # one try with a short timeout: an unreachable Hub must not delay every start
+            return fetch_model(model_id)
+        except ValueError:  # no network, no such repo yet, a proxy refusing: all mean "use the shipped one"
+            reason = "not on the Hub or the Hub not reachable"
+    logger.warning("mono2stereo: using the default model shipped with the package (%s: %s)", model_id, reason)
     return shipped_model_path()
 
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import numpy as np
 
 from .audio_io import check_audio, fold_level_db, fold_to_mono
+from .limiting import input_gain, limit_side
 from .options import MAX_WIDTH, check_channel, check_number
 from .output import UpmixOutput
-from .rendering import peak_gain
 
 DSP_PREFIX = "dsp:"
 
@@ -62,8 +62,20 @@ class DspPipeline:
         mono = check_audio(fold_to_mono(audio, channel=channel), sampling_rate)
         level = fold_level_db(audio) if folded and channel == "mid" else None
         stereo = np.asarray(self.upmix_dsp(self.name, mono, sampling_rate, width=width), dtype=np.float32)
-        gain = peak_gain(stereo)
-        return UpmixOutput(stereo * np.float32(gain), sampling_rate, np.array([gain]), folded, level)
+        # the upmixer's stereo is unlimited: peak safety happens here alone, and is reported as it is applied
+        mid, side = (stereo[:, 0] + stereo[:, 1]) / 2, (stereo[:, 0] - stereo[:, 1]) / 2
+        gain = input_gain(float(np.max(np.abs(mid), initial=0.0)))
+        stereo, least = limit_side(mid * np.float32(gain), side * np.float32(gain), sampling_rate)
+        return UpmixOutput(stereo, sampling_rate, np.array([gain]), folded, level, np.array([least]))
+
+    def upmix_into(self, mono, sampling_rate: int, sinks: list, peak: float | None = None, **settings) -> UpmixOutput:
+        """Upmix `mono` (an array or spool) into one sink; a DSP upmixer works on the whole song in memory."""
+        if len(sinks) != 1:
+            raise ValueError(f"dsp:{self.name} is deterministic; it writes one output, not {len(sinks)}")
+        output = self(mono[0 : len(mono)], sampling_rate, **settings)
+        sinks[0].write(output.audio)
+        output.audio = None
+        return output
 
 
 __all__ = ["DSP_PREFIX", "DspPipeline", "dsp_upmixer"]

@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .audio_io import AUDIO_EXTENSIONS, AudioError, audio_format, read_audio, write_audio
+from .audio_io import AUDIO_EXTENSIONS, AudioWriter, audio_format, read_audio
 from .output import UpmixOutput
 
 # Input formats written again as themselves when the output is a folder; others (mp3) become wav.
@@ -108,29 +108,33 @@ def upmix_file(
     subtype: str | None = None,
     **settings,
 ) -> UpmixOutput:
-    """Read `input_path`, upmix it with `pipeline(audio, rate, **settings)` and write each variant, tags kept.
+    """Read `input_path`, upmix it with `pipeline.upmix_into` and write each variant, tags kept.
 
-    `settings["channel"]` (`mid`, `left`, `right`) says what a stereo file becomes before upmixing.
-
-    Writes one file per variant to `output_paths`, all of them or none.
+    `settings["channel"]` (`mid`, `left`, `right`) says what a stereo file becomes before upmixing. The input is
+    decoded to a spool on disk and each variant is written block by block as it is rendered, so a long song takes
+    no more memory than a short one. Writes one file per variant to `output_paths`, all of them or none.
     """
     for path in output_paths:
         audio_format(path)  # an unknown extension fails before the model runs
-    source = read_audio(input_path, channel=settings.pop("channel", "mid"))
-    output = pipeline(source.audio, source.sampling_rate, **settings)
-    variants = output.audio[None] if output.audio.ndim == 2 else output.audio
-    if len(variants) != len(output_paths):
-        raise AudioError(f"{len(variants)} variants were made for {len(output_paths)} output paths")
-    output.folded, output.fold_level_db = source.folded, source.fold_level_db
-    written = []
+    source = read_audio(input_path, spool=True, channel=settings.pop("channel", "mid"))
+    writers, committed = [], []
     try:
-        for stereo, path in zip(variants, output_paths):
-            write_audio(path, stereo, output.sampling_rate, subtype=subtype, tags=source.tags, overwrite=overwrite)
-            written.append(path)
+        for path in output_paths:
+            writers.append(AudioWriter(path, source.sampling_rate, 2, subtype, source.tags, overwrite))
+        settings.setdefault("num_variants", len(output_paths))
+        output = pipeline.upmix_into(source.audio, source.sampling_rate, writers, peak=source.peak, **settings)
+        for writer in writers:
+            writer.commit()
+            committed.append(writer.path)
     except BaseException:
-        for path in written:  # all variants or none
+        for writer in writers:
+            writer.abort()
+        for path in committed:  # all variants or none
             os.remove(path)
         raise
+    finally:
+        source.audio.close()
+    output.folded, output.fold_level_db = source.folded, source.fold_level_db
     return output
 
 

@@ -12,25 +12,24 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from ..modeling import Mono2StereoModel
-from ..modeling.codec import num_frames
 from . import rendering
 from .audio_io import check_audio, fold_level_db, fold_to_mono, fold_warning
+from .block_render import ArraySink, AudioSink, render_cues, render_song
 from .default_model import default_model_path
 from .dsp_pipeline import DSP_PREFIX, DspPipeline
 from .options import check_seed, check_upmix_options
 from .output import UpmixOutput
-from .resampling import resample
-from .windowing import plan_windows
+from .resampling import resampled_length
+from .spool import AudioSpool, resample_to_spool
+from .window_generation import Progress, WindowedGeneration, group_progress
 
 DECODINGS = ("sample", "mean")
 DEFAULT_OVERLAP_SECONDS = 1.0  # capped at a quarter of the window when not given
-Progress = Callable[[int, int], None]
 
 
 def default_device() -> str:
@@ -52,7 +51,7 @@ def load_model(name_or_path: str | os.PathLike, device: str | None = None) -> Mo
     return model.to(device or default_device()).eval()
 
 
-class Mono2StereoPipeline:
+class Mono2StereoPipeline(WindowedGeneration):
     """Holds a loaded model and upmixes audio with one call; see `__call__`."""
 
     def __init__(self, model: Mono2StereoModel, device: str | torch.device | None = None):
@@ -100,6 +99,44 @@ class Mono2StereoPipeline:
         if render not in rendering.RENDER_MODES:
             raise ValueError(f"unknown render mode {render!r}; choose one of {', '.join(rendering.RENDER_MODES)}")
 
+    def check_call(
+        self,
+        style: str | None = None,
+        width: float = 1.0,
+        render: str = "mid-side",
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        num_variants: int = 1,
+        window_seconds: float | None = None,
+        overlap_seconds: float | None = None,
+        batch_size: int = 8,
+        guidance_scale: float = 1.0,
+        temperature: float = 1.0,
+        top_k: int = 250,
+        top_p: float = 0.0,
+        target_width_db: float | None = None,
+        decoding: str = "sample",
+        channel: str = "mid",
+    ) -> tuple[int | None, int, int]:
+        """Check every setting of an upmix before any audio is touched; returns (seed, window, overlap frames)."""
+        if seed is not None and generator is not None:
+            raise ValueError("pass either seed or generator, not both")
+        check_upmix_options(
+            temperature=temperature,
+            guidance_scale=guidance_scale,
+            top_k=top_k,
+            top_p=top_p,
+            window_seconds=window_seconds,
+            overlap_seconds=overlap_seconds,
+            target_width_db=target_width_db,
+            channel=channel,
+        )
+        seed = check_seed(seed)
+        self.check_settings(style, width, render, num_variants, batch_size)
+        if decoding not in DECODINGS or (decoding == "mean" and not self.model.config.is_spatial):
+            raise ValueError(f"decoding={decoding!r} must be 'sample', or 'mean' for a spatial model")
+        return (seed, *self.window_frames(window_seconds, overlap_seconds))
+
     @torch.no_grad()
     def __call__(
         self,
@@ -142,31 +179,94 @@ class Mono2StereoPipeline:
                 nearest to the expected one under the model (what a regression model would predict; a baseline).
             channel: what stereo input becomes: `mid` (the fold-down), `left` or `right`.
         """
-        if seed is not None and generator is not None:
-            raise ValueError("pass either seed or generator, not both")
-        check_upmix_options(
-            temperature=temperature,
-            guidance_scale=guidance_scale,
-            top_k=top_k,
-            top_p=top_p,
+        settings = dict(
+            style=style,
+            width=width,
+            render=render,
+            seed=seed,
+            generator=generator,
+            num_variants=num_variants,
             window_seconds=window_seconds,
             overlap_seconds=overlap_seconds,
+            batch_size=batch_size,
+            guidance_scale=guidance_scale,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
             target_width_db=target_width_db,
-            channel=channel,
+            decoding=decoding,
         )
-        seed = check_seed(seed)
-        self.check_settings(style, width, render, num_variants, batch_size)
-        if decoding not in DECODINGS or (decoding == "mean" and not self.model.config.is_spatial):
-            raise ValueError(f"decoding={decoding!r} must be 'sample', or 'mean' for a spatial model")
-        window, overlap = self.window_frames(window_seconds, overlap_seconds)
+        self.check_call(**settings, channel=channel)  # before the outputs are allocated
         audio = np.asarray(audio)
         folded = audio.ndim == 2 and audio.shape[1] == 2
         mono = check_audio(fold_to_mono(audio, channel=channel), sampling_rate)
         level = fold_level_db(audio) if folded and channel == "mid" else None
-        codec_rate = self.model.config.sampling_rate
-        if not mono.any():  # digital silence stays silent, whatever a model would make of it
-            silence = np.zeros((num_variants, mono.shape[0], 2), dtype=np.float32)
-            return self._output(silence, sampling_rate, np.ones(num_variants), folded, level)
+        sinks = [ArraySink(mono.shape[0]) for _ in range(num_variants)]
+        output = self.upmix_into(mono, sampling_rate, sinks, progress=progress, **settings)
+        stereo = np.stack([sink.audio for sink in sinks])
+        output.audio, output.folded, output.fold_level_db = stereo[0] if len(stereo) == 1 else stereo, folded, level
+        return output
+
+    @torch.no_grad()
+    def upmix_into(
+        self,
+        mono,
+        sampling_rate: int,
+        sinks: list[AudioSink],
+        style: str | None = None,
+        width: float = 1.0,
+        render: str = "mid-side",
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        window_seconds: float | None = None,
+        overlap_seconds: float | None = None,
+        batch_size: int = 8,
+        guidance_scale: float = 1.0,
+        temperature: float = 1.0,
+        top_k: int = 250,
+        top_p: float = 0.0,
+        target_width_db: float | None = None,
+        decoding: str = "sample",
+        peak: float | None = None,
+        progress: Progress | None = None,
+        num_variants: int | None = None,
+    ) -> UpmixOutput:
+        """Upmix `mono` (an array or `spool.AudioSpool`, checked) into one sink per variant, block by block.
+
+        The settings are those of `__call__`. The memory used is bounded by `batch_size` and the render's block,
+        not by the song's length or the number of variants: variants are generated `batch_size` at a time, and the
+        song's signals wait on disk. A spatial model's cues are decoded against `mono` itself (`render` does not
+        apply). Returns the gains (`audio` is None). `peak` is the input's peak when the caller knows it.
+        """
+        num_variants = len(sinks) if num_variants is None else num_variants
+        seed, window, overlap = self.check_call(
+            style,
+            width,
+            render,
+            seed,
+            generator,
+            num_variants,
+            window_seconds,
+            overlap_seconds,
+            batch_size,
+            guidance_scale,
+            temperature,
+            top_k,
+            top_p,
+            target_width_db,
+            decoding,
+        )
+        if len(sinks) != num_variants:
+            raise ValueError(f"{len(sinks)} outputs were given for {num_variants} variants")
+        num_samples = len(mono)
+        if peak is None:
+            peak = max(float(np.max(np.abs(mono[i : i + (1 << 20)]))) for i in range(0, num_samples, 1 << 20))
+        if peak == 0.0:  # digital silence stays silent, whatever a model would make of it
+            for sink in sinks:
+                for start in range(0, num_samples, 1 << 20):
+                    sink.write(np.zeros((min(1 << 20, num_samples - start), 2), dtype=np.float32))
+            ones = np.ones(num_variants)
+            return UpmixOutput(None, sampling_rate, ones, side_gain=ones.copy())
         if seed is not None:
             generator = torch.Generator(device=self.device).manual_seed(seed)
         sampling = dict(
@@ -180,118 +280,41 @@ class Mono2StereoPipeline:
         )
         if decoding == "mean":
             sampling["token_values"] = self.model.codec.token_values().to(self.device)
-        windowing = dict(
-            window_frames=window, overlap_frames=overlap, num_variants=num_variants, batch_size=batch_size
-        )
-        resampled = resample(mono, sampling_rate, codec_rate)
-        outputs, gains = [], []
-        if self.model.config.is_spatial:  # cues decoded against the input itself, at its rate
-            for cues in self.generate_cues(resampled, progress=progress, **windowing, **sampling):
-                stereo = self.model.codec.synthesize(mono, cues, sampling_rate, width)
-                gain = rendering.peak_gain(stereo)
-                outputs.append(stereo * np.float32(gain) if gain < 1.0 else stereo)
-                gains.append(gain)
-            return self._output(np.stack(outputs), sampling_rate, np.array(gains), folded, level)
-        for variant in self.generate_stereo(resampled, progress=progress, **windowing, **sampling):
-            variant = resample(variant, codec_rate, sampling_rate, num_samples=mono.shape[0])
-            stereo, gain = rendering.render(render, mono, variant, sampling_rate, width)
-            outputs.append(stereo)
-            gains.append(gain)
-        return self._output(np.stack(outputs), sampling_rate, np.array(gains), folded, level)
-
-    @staticmethod
-    def _output(audio: np.ndarray, rate: int, gains: np.ndarray, folded: bool, level: float | None) -> UpmixOutput:
-        return UpmixOutput(audio[0] if len(audio) == 1 else audio, rate, gains, folded, level)
-
-    def generate_stereo(
-        self,
-        mono: np.ndarray,
-        window_frames: int,
-        overlap_frames: int,
-        num_variants: int = 1,
-        batch_size: int = 8,
-        progress: Progress | None = None,
-        **sampling,
-    ) -> np.ndarray:
-        """Generated stereo `(variants, samples, 2)` at the codec's rate for mono `(samples,)` at that rate.
-
-        The song is cut into windows (`windowing.plan_windows`); window `i` of every segment and variant is encoded,
-        generated and decoded in one batch, continuing from the last `overlap_frames` codes of window `i - 1`.
-        """
-        hop = self.model.config.hop_length
-        length = window_frames * hop
-
-        def decode(codes: torch.Tensor) -> np.ndarray:
-            return self.model.decode_stereo(codes, length).float().cpu().numpy().transpose(0, 2, 1)
-
-        stereo = self._generate_windows(
-            mono, window_frames, overlap_frames, num_variants, batch_size, progress, decode, hop, **sampling
-        )
-        return stereo[:, : mono.shape[0]]
-
-    def generate_cues(
-        self,
-        mono: np.ndarray,
-        window_frames: int,
-        overlap_frames: int,
-        num_variants: int = 1,
-        batch_size: int = 8,
-        progress: Progress | None = None,
-        **sampling,
-    ) -> np.ndarray:
-        """A spatial model's generated cues `(variants, frames, bands, 2)` for mono `(samples,)` at the codec's rate,
-        windowed as `generate_stereo` does; overlapping windows are crossfaded in the cue domain."""
-        codec = self.model.codec
-
-        def decode(codes: torch.Tensor) -> np.ndarray:
-            return codec.detokenize(codes).float().cpu().numpy()
-
-        cues = self._generate_windows(
-            mono, window_frames, overlap_frames, num_variants, batch_size, progress, decode, 1, **sampling
-        )
-        return cues[:, : codec.num_frames(mono.shape[0])]
-
-    def _generate_windows(
-        self,
-        mono: np.ndarray,
-        window_frames: int,
-        overlap_frames: int,
-        num_variants: int,
-        batch_size: int,
-        progress: Progress | None,
-        decode: Callable[[torch.Tensor], np.ndarray],
-        resolution: int,
-        **sampling,
-    ) -> np.ndarray:
-        """The window loop of `generate_stereo` and `generate_cues`: `decode` turns a batch of generated codes into
-        `(rows, window_frames * resolution, ...)`, which is crossfaded into `(variants, padded_frames * resolution,
-        ...)`."""
-        hop = self.model.config.hop_length
-        max_segments = max(1, batch_size // num_variants)
-        plan = plan_windows(num_frames(mono.shape[0], hop), window_frames, overlap_frames, max_segments)
-        padded = np.zeros(plan.padded_frames * hop, dtype=np.float32)
-        padded[: mono.shape[0]] = mono
-        length = plan.window_frames * hop
-        segments = plan.num_segments
-        output = previous = None
-        for index in range(plan.windows_per_segment):
-            starts = [plan.window_start(segment, index) for segment in range(segments)]
-            windows = np.stack([padded[start * hop : start * hop + length] for start in starts])
-            batch = torch.from_numpy(np.tile(windows, (num_variants, 1))).to(self.device)  # row = variant, segment
-            mono_codes = self.model.encode_mono(batch)
-            prefix = None if previous is None else previous[..., -plan.overlap_frames :]
-            previous = self.model.generate(mono_codes, prefix_codes=prefix, **sampling)
-            decoded = decode(previous)  # (rows, window_frames * resolution, ...)
-            if output is None:
-                output = np.zeros((num_variants, plan.padded_frames * resolution, *decoded.shape[2:]), np.float32)
-            for row, values in enumerate(decoded):
-                variant, segment = divmod(row, segments)
-                envelope = plan.window_envelope(segment, index, resolution).reshape(-1, *[1] * (values.ndim - 1))
-                start = starts[segment] * resolution
-                output[variant, start : start + values.shape[0]] += values * envelope
-            if progress is not None:
-                progress(index + 1, plan.windows_per_segment)
-        return output
+        spatial = self.model.config.is_spatial
+        codec_rate = self.model.config.sampling_rate
+        codec_samples = resampled_length(num_samples, sampling_rate, codec_rate)
+        gains, side_gains = [], []
+        with resample_to_spool(mono, sampling_rate, codec_rate, codec_samples) as mono_codec:
+            groups = range(0, num_variants, batch_size)
+            for group_index, first in enumerate(groups):
+                group = range(first, min(first + batch_size, num_variants))
+                progress_of_group = group_progress(progress, group_index, len(groups))
+                if spatial:  # cues decoded against the input itself, at its rate
+                    cues = [self._cue_array(codec_samples) for _ in group]
+                    self.generate_cues_into(
+                        mono_codec, cues, window, overlap, batch_size, progress_of_group, **sampling
+                    )
+                    for variant, variant_cues in zip(group, cues):
+                        gain, side_gain = render_cues(
+                            self.model.codec, mono, variant_cues, sampling_rate, sinks[variant], width, peak
+                        )
+                        gains.append(gain)
+                        side_gains.append(side_gain)
+                    continue
+                generated = [AudioSpool(codec_samples, 2) for _ in group]
+                try:
+                    self.generate_into(
+                        mono_codec, generated, window, overlap, batch_size, progress_of_group, **sampling
+                    )
+                    for variant, spool in zip(group, generated):
+                        with resample_to_spool(spool, codec_rate, sampling_rate, num_samples) as stereo:
+                            gain, side_gain = render_song(render, mono, stereo, sampling_rate, sinks[variant], width)
+                        gains.append(gain)
+                        side_gains.append(side_gain)
+                finally:
+                    for spool in generated:
+                        spool.close()
+        return UpmixOutput(None, sampling_rate, np.array(gains), side_gain=np.array(side_gains))
 
 
 def load_pipeline(

@@ -17,8 +17,14 @@ Three modes, all at the input's rate and length, all giving dual mono at `width=
   coherence). The same cues are applied to the input: `S = width * (alpha * M + beta * D)`, where `D` is the input
   through a fixed decorrelation filter, equalised per band to the input's energy. The fold-down is again the input.
 
-Peak safety: if any sample of L or R would exceed `PEAK_CEILING`, both channels are scaled by one gain, so the
-mid/side balance is unchanged and the fold-down is the input times that gain; the gain is returned.
+No side is favoured: the mono holds no cue to which side a source sits on, so a generated side that leans one way
+over the whole song (a part correlated with the generated mid whose sign holds, per band) is a bias of the model,
+not a placement: `side_lean` measures it and the `mid-side` and `parametric` renders take it out (`lean`) before
+anything else, so sources still move left and right of the centre as generated but the song does not lean. The
+renders are mirror-symmetric: swapping the generated L and R swaps the output's (exactly in `mid-side` and
+`codec`; in `parametric` the level differences mirror and the decorrelated part, uncorrelated with the mid,
+keeps its sign). Long songs are rendered in blocks (`block_render`), peaks are kept below the ceiling there
+(`limiting`).
 """
 
 from __future__ import annotations
@@ -26,22 +32,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-RENDER_MODES = ("mid-side", "codec", "parametric")
-PEAK_CEILING = 0.999
+from .limiting import PEAK_CEILING
+from .render_modes import RENDER_MODES
+
 DECORRELATOR_DECAY_SECONDS = 0.01  # noise-burst time constant: long enough to decorrelate, short to not smear
 ANALYSIS_SECONDS = 0.04  # STFT window of the parametric mode
 SMOOTHING_FRAMES = 5  # moving average of the band energies over time, in STFT hops (~50 ms)
 ERB_PER_BAND = 1.5
+ENERGY_FLOOR = 1e-20  # band energies are sums of |STFT|^2: about n_fft^2 / 8 per band at full scale
 MAX_EQUALISATION_DB = 40.0  # the mid-side equaliser's largest boost, where the generated mid is near silence
 # Share of the generated side's correlated part that the mid-side render rebuilds from the input. Chosen on held-out
 # real songs (benchmarks/RESULTS.md, "Coherent side"): 0.25 lowers the ILD distance, 0.75 and more over-pan.
 MID_SIDE_COHERENT = 0.25
-
-
-def peak_gain(stereo: np.ndarray, ceiling: float = PEAK_CEILING) -> float:
-    """The gain (<= 1) that keeps every sample of `stereo` within `ceiling` of full scale."""
-    peak = float(np.max(np.abs(stereo))) if stereo.size else 0.0
-    return 1.0 if peak <= ceiling else ceiling / peak
 
 
 def render_mid_side(
@@ -51,20 +53,28 @@ def render_mid_side(
     width: float = 1.0,
     equalise: bool = True,
     coherent: float = MID_SIDE_COHERENT,
+    lean: np.ndarray | None = None,
 ) -> np.ndarray:
     """Stereo `(samples, 2)` whose mid is `mono` and whose side is `width` times the generated stereo's side.
 
     With `equalise`, the side's energy is equalised per band and frame by `E[mono] / E[generated mid]` (a boost of
     at most `MAX_EQUALISATION_DB`), and the share `coherent` (0 to 1) of its part correlated with the generated mid
-    is rebuilt from `mono`; see the module. Without, the side is taken as decoded.
+    is rebuilt from `mono`; see the module. Without, the side is taken as decoded. `lean` (per band, from
+    `side_lean`) is the part of the generated side that follows the generated mid over the whole song; it is taken
+    out first.
     """
     if not 0.0 <= coherent <= 1.0:
         raise ValueError(f"coherent={coherent} must be between 0 and 1")
     side = (generated[:, 0] - generated[:, 1]) / 2
-    if equalise:
+    if equalise or lean is not None:
         analysis = _BandAnalysis(sampling_rate, mono.shape[0])
-        spectrum, side_spectrum = analysis.stft(mono), analysis.stft(side)
+        side_spectrum = analysis.stft(side)
         generated_mid = analysis.stft((generated[:, 0] + generated[:, 1]) / 2)
+        if lean is not None:
+            side_spectrum = side_spectrum - analysis.per_bin(torch.as_tensor(lean))[:, None] * generated_mid
+            side = analysis.istft(side_spectrum)
+    if equalise:
+        spectrum = analysis.stft(mono)
         wanted = analysis.band_energy(spectrum.abs() ** 2)
         decoded = analysis.band_energy(generated_mid.abs() ** 2)
         side_energy = analysis.band_energy(side_spectrum.abs() ** 2)
@@ -125,7 +135,7 @@ class _BandAnalysis:
 
     def __init__(self, sampling_rate: int, num_samples: int):
         self.num_samples = num_samples
-        self.n_fft = max(64, 2 ** round(np.log2(ANALYSIS_SECONDS * sampling_rate)))
+        self.n_fft = self.fft_size(sampling_rate)
         self.hop = self.n_fft // 4
         self.window = torch.hann_window(self.n_fft, dtype=torch.float64)
         self.pad = max(0, self.n_fft - num_samples)  # torch.stft needs at least one window of audio
@@ -133,6 +143,11 @@ class _BandAnalysis:
         self.bands = torch.from_numpy(erb_band_index(frequencies, sampling_rate / 2))
         num_bands = int(self.bands.max()) + 1
         self.assignment = torch.nn.functional.one_hot(self.bands, num_bands).T.to(torch.float64)  # (bands, bins)
+
+    @staticmethod
+    def fft_size(sampling_rate: int) -> int:
+        """The STFT length: the power of two nearest `ANALYSIS_SECONDS` (at least 64); the hop is a quarter."""
+        return max(64, 2 ** round(np.log2(ANALYSIS_SECONDS * sampling_rate)))
 
     def stft(self, signal: np.ndarray) -> torch.Tensor:
         signal = torch.from_numpy(np.pad(np.asarray(signal, dtype=np.float64), (0, self.pad)))
@@ -158,17 +173,38 @@ class _BandAnalysis:
 
     @staticmethod
     def floor(*energies: torch.Tensor) -> float:
-        """A tiny energy that keeps ratios finite: 1e-12 of the largest band energy."""
-        return 1e-12 * max(max(float(energy.max()) for energy in energies), 1e-30)
+        """A tiny energy that keeps ratios finite: that of a band at -200 dB of full scale.
+
+        A fixed one, not one relative to the loudest band, so a block of a song gets the floor of the whole song.
+        """
+        return ENERGY_FLOOR
 
 
-def render_parametric(mono: np.ndarray, generated: np.ndarray, sampling_rate: int, width: float = 1.0) -> np.ndarray:
-    """Stereo whose mid is `mono` and whose side carries the generated stereo's per-band cues; see the module."""
+def render_parametric(
+    mono: np.ndarray,
+    generated: np.ndarray,
+    sampling_rate: int,
+    width: float = 1.0,
+    lean: np.ndarray | None = None,
+    decorrelated: np.ndarray | None = None,
+) -> np.ndarray:
+    """Stereo whose mid is `mono` and whose side carries the generated stereo's per-band cues; see the module.
+
+    `lean` as in `render_mid_side`. `decorrelated` is `decorrelate(mono)` when the caller has it (a block of a
+    longer song needs the filter's memory from before the block).
+    """
     analysis = _BandAnalysis(sampling_rate, mono.shape[0])
     spectrum = analysis.stft(mono)
     generated_mid = analysis.stft((generated[:, 0] + generated[:, 1]) / 2)
     generated_side = analysis.stft((generated[:, 0] - generated[:, 1]) / 2)
-    decorrelated = analysis.stft(decorrelate(mono, sampling_rate))
+    if lean is not None:
+        generated_side = generated_side - analysis.per_bin(torch.as_tensor(lean))[:, None] * generated_mid
+    decorrelated = analysis.stft(decorrelate(mono, sampling_rate) if decorrelated is None else decorrelated)
+    # a fixed filter leaves some of the input in its output, and with one sign: that part would pan everything
+    # to one side, so only the part of D uncorrelated with the input (per band and frame) is kept
+    input_energy = analysis.band_energy(spectrum.abs() ** 2)
+    leak = analysis.band_energy((decorrelated * spectrum.conj()).real) / (input_energy + analysis.floor(input_energy))
+    decorrelated = decorrelated - analysis.per_bin(leak) * spectrum
 
     mid_energy = analysis.band_energy(generated_mid.abs() ** 2)
     side_energy = analysis.band_energy(generated_side.abs() ** 2)
@@ -178,34 +214,71 @@ def render_parametric(mono: np.ndarray, generated: np.ndarray, sampling_rate: in
     alpha = (cross / (mid_energy + floor)).clamp(-1.0, 1.0)
     residual = (side_energy - alpha**2 * mid_energy).clamp(min=0.0)
     beta = (residual / (mid_energy + floor)).sqrt().clamp(max=1.0)
-    equalise = (
-        analysis.band_energy(spectrum.abs() ** 2) / (analysis.band_energy(decorrelated.abs() ** 2) + floor)
-    ).sqrt()
+    equalise = (input_energy / (analysis.band_energy(decorrelated.abs() ** 2) + floor)).sqrt()
 
     side = width * (analysis.per_bin(alpha) * spectrum + analysis.per_bin(beta * equalise) * decorrelated)
     side = analysis.istft(side)
     return np.stack([mono + side, mono - side], axis=1).astype(np.float32)
 
 
+def side_lean(generated: np.ndarray, sampling_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per band, the sums over time of `Re(S M*)` and `|M|^2` of the generated stereo's side and mid.
+
+    Their ratio (summed over every block of a song first) is the song's lean: the share of the generated mid that
+    the generated side carries on average, positive towards the left.
+    """
+    analysis = _BandAnalysis(sampling_rate, generated.shape[0])
+    mid = analysis.stft((generated[:, 0] + generated[:, 1]) / 2)
+    side = analysis.stft((generated[:, 0] - generated[:, 1]) / 2)
+    cross = (analysis.assignment @ (side * mid.conj()).real).sum(-1)
+    energy = (analysis.assignment @ (mid.abs() ** 2)).sum(-1)
+    return cross.numpy(), energy.numpy()
+
+
+def lean_from_sums(cross: np.ndarray, energy: np.ndarray) -> np.ndarray:
+    """The per-band lean `cross / energy` (0 where a band is silent), within [-1, 1]."""
+    floor = 1e-12 * max(float(energy.max()) if energy.size else 0.0, 1e-30)
+    return np.clip(cross / (energy + floor), -1.0, 1.0)
+
+
+def render_unlimited(
+    mode: str,
+    mono: np.ndarray,
+    generated: np.ndarray,
+    sampling_rate: int,
+    width: float = 1.0,
+    lean: np.ndarray | None = None,
+    decorrelated: np.ndarray | None = None,
+) -> np.ndarray:
+    """Stereo `(samples, 2)` in `mode`, before peak safety; see `render`."""
+    if mode == "mid-side":
+        return render_mid_side(mono, generated, sampling_rate, width, lean=lean)
+    if mode == "codec":
+        return render_codec(generated, width)
+    if mode == "parametric":
+        return render_parametric(mono, generated, sampling_rate, width, lean=lean, decorrelated=decorrelated)
+    raise ValueError(f"unknown render mode {mode!r}; choose one of {', '.join(RENDER_MODES)}")
+
+
+def render_mid(mode: str, mono: np.ndarray, generated: np.ndarray) -> np.ndarray:
+    """The output's mid in `mode`: the input, or in `codec` the generated mid."""
+    return (generated[:, 0] + generated[:, 1]) / 2 if mode == "codec" else mono
+
+
 def render(
     mode: str, mono: np.ndarray, generated: np.ndarray, sampling_rate: int, width: float = 1.0
 ) -> tuple[np.ndarray, float]:
-    """Render `(samples, 2)` stereo in `mode` from the input `mono` and the `generated` stereo; returns (stereo, gain).
+    """Render `(samples, 2)` stereo in `mode` from the input `mono` and the `generated` stereo, all in memory.
 
-    `gain` (<= 1) is the peak-safety gain applied to both channels (1.0 when none was needed).
+    Returns `(stereo, gain)`: `gain` (<= 1) is the one gain on both channels, used only when the output's mid
+    itself would pass `PEAK_CEILING`; the side is limited where needed (`limiting.limit_side`). A long song is
+    better rendered with `block_render.render_song`, which does the same in blocks.
     """
-    if mode == "mid-side":
-        stereo = render_mid_side(mono, generated, sampling_rate, width)
-    elif mode == "codec":
-        stereo = render_codec(generated, width)
-    elif mode == "parametric":
-        stereo = render_parametric(mono, generated, sampling_rate, width)
-    else:
-        raise ValueError(f"unknown render mode {mode!r}; choose one of {', '.join(RENDER_MODES)}")
-    gain = peak_gain(stereo)
-    if gain < 1.0:
-        stereo *= np.float32(gain)
-    return stereo, gain
+    from .block_render import ArraySink, render_song
+
+    sink = ArraySink(mono.shape[0])
+    gain, _ = render_song(mode, mono, generated, sampling_rate, sink, width)
+    return sink.audio, gain
 
 
 __all__ = [
@@ -213,8 +286,11 @@ __all__ = [
     "PEAK_CEILING",
     "MAX_EQUALISATION_DB",
     "MID_SIDE_COHERENT",
-    "peak_gain",
     "render",
+    "render_unlimited",
+    "render_mid",
+    "side_lean",
+    "lean_from_sums",
     "render_mid_side",
     "render_codec",
     "render_parametric",

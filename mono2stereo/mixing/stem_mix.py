@@ -25,7 +25,7 @@ import torch
 from scipy.signal import oaconvolve
 
 from ..inference.audio_io import AudioError, check_audio, fold_to_mono
-from ..inference.rendering import peak_gain
+from ..inference.limiting import peak_gain
 from .polyphony import POLYPHONIC_ABOVE, polyphony
 from .roles import ROLE_INSTRUMENTS, check_role, role_from_name
 from .styles import (

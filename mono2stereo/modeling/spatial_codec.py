@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterator
 from typing import ClassVar
 
 import numpy as np
@@ -309,21 +310,31 @@ class SpatialCodec(torch.nn.Module):
         return int(2 ** round(math.log2(self.config.frame_length * sampling_rate / self.config.sampling_rate)))
 
     def synthesize_side(self, mono: np.ndarray, cues: np.ndarray, sampling_rate: int) -> np.ndarray:
-        """The side `(samples,)` of `synthesize` at width 1, made in blocks of about `SYNTHESIS_BLOCK_SECONDS`: the
-        cues and the decorrelator are local, so memory stays flat in the song's length."""
+        """The side `(samples,)` of `synthesize` at width 1, made in blocks (`side_blocks`): the cues and the
+        decorrelator are local, so memory stays flat in the song's length."""
+        mono = np.asarray(mono, dtype=np.float32)
+        side = np.zeros_like(mono)
+        for start, part in self.side_blocks(mono, cues, sampling_rate):
+            side[start : start + len(part)] = part
+        return side
+
+    def side_blocks(self, mono, cues: np.ndarray, sampling_rate: int) -> Iterator[tuple[int, np.ndarray]]:
+        """The side of `synthesize` at width 1 as `(start, side)` blocks of about `SYNTHESIS_BLOCK_SECONDS`, in
+        order; `mono` is an array or anything sliced like one (an `inference.spool.AudioSpool`), read a block and
+        its margins at a time."""
         n_fft = self.synthesis_frame_length(sampling_rate)
         hop = n_fft // 4
         block = hop * math.ceil(SYNTHESIS_BLOCK_SECONDS * sampling_rate / hop)
         margin = hop * math.ceil(SYNTHESIS_MARGIN_SECONDS * sampling_rate / hop)
         alpha, beta = (g.float().numpy() for g in cues_to_gains(torch.from_numpy(np.asarray(cues, np.float32))))
-        mono = np.asarray(mono, dtype=np.float32)
-        side = np.zeros_like(mono)
-        for start in range(0, len(mono), block):  # block edges fall on the hop grid, so frames line up
-            first, end = max(0, start - margin), min(len(mono), start + block + margin)
-            stop = min(len(mono), start + block)
-            part = self._segment_side(mono[first:end], first, alpha, beta, sampling_rate, n_fft)
-            side[start:stop] = part[start - first : stop - first]
-        return side
+        num_samples = len(mono)
+        for start in range(0, num_samples, block):  # block edges fall on the hop grid, so frames line up
+            first, end = max(0, start - margin), min(num_samples, start + block + margin)
+            stop = min(num_samples, start + block)
+            span = np.asarray(mono[first:end], dtype=np.float32)
+            with torch.no_grad():
+                part = self._segment_side(span, first, alpha, beta, sampling_rate, n_fft)
+            yield start, part[start - first : stop - first]
 
     def _segment_side(
         self, mono: np.ndarray, first: int, alpha: np.ndarray, beta: np.ndarray, sampling_rate: int, n_fft: int

@@ -1,0 +1,190 @@
+"""Rendering a song of any length in blocks with overlap, each block written out as soon as it is done.
+
+The render's cues are local (an STFT of `rendering.ANALYSIS_SECONDS`, a few frames of smoothing, a decorrelation
+filter of tens of ms, the side limiter's look-ahead), so a block rendered with `block_margin` samples of the song on
+each side equals the same span of a whole-song render. Two passes: the first sums what the whole song decides
+(the generated side's lean per band, and the peak of the output's mid, which sets the one gain for an input that
+already clips); the second renders, limits and writes each block. Memory is that of one block, whatever the song's
+length; `mono` and `generated` may be arrays or `spool.AudioSpool`s. A spatial model's cues are rendered the same
+way (`render_cues`): its codec makes the side against the input block by block, and the side is limited as here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+import numpy as np
+
+from . import rendering
+from .limiting import input_gain, lookahead_samples, side_gain
+
+BLOCK_SECONDS = 10.0
+STATISTICS_SECONDS = 10.0  # the first pass's blocks: fixed, so the render's block length does not change the lean
+
+
+class AudioSink(Protocol):
+    """Where rendered stereo goes, block after block: an array being filled, or a file being written."""
+
+    def write(self, frames: np.ndarray) -> None: ...
+
+
+class ArraySink:
+    """Fills a preallocated `(samples, 2)` array from its start."""
+
+    def __init__(self, num_samples: int):
+        self.audio = np.zeros((num_samples, 2), dtype=np.float32)
+        self.position = 0
+
+    def write(self, frames: np.ndarray) -> None:
+        """Copy `frames` after those written before."""
+        self.audio[self.position : self.position + len(frames)] = frames
+        self.position += len(frames)
+
+
+def block_margin(sampling_rate: int) -> int:
+    """Samples of context each side of a block: the STFT window twice, the decorrelator and the limiter's reach."""
+    n_fft = rendering._BandAnalysis.fft_size(sampling_rate)
+    filter_length = len(rendering.decorrelation_filter(sampling_rate))
+    margin = 2 * n_fft + filter_length + 4 * lookahead_samples(sampling_rate)
+    hop = n_fft // 4
+    return math.ceil(margin / hop) * hop  # whole hops keep every block's STFT frames on the song's frames
+
+
+def block_length(sampling_rate: int, block_seconds: float = BLOCK_SECONDS) -> int:
+    """Samples per block: about `block_seconds`, in whole STFT hops."""
+    hop = rendering._BandAnalysis.fft_size(sampling_rate) // 4
+    return max(1, round(block_seconds * sampling_rate / hop)) * hop
+
+
+def song_statistics(mode: str, mono, generated, sampling_rate: int, block: int) -> tuple[np.ndarray | None, float]:
+    """First pass: the lean per band (None in `codec`, which keeps the generated stereo) and the mid's peak."""
+    cross = energy = None
+    peak = 0.0
+    for start in range(0, len(mono), block):
+        stop = min(start + block, len(mono))
+        mono_block, generated_block = mono[start:stop], generated[start:stop]
+        peak = max(peak, float(np.max(np.abs(rendering.render_mid(mode, mono_block, generated_block)))))
+        if mode != "codec":
+            block_cross, block_energy = rendering.side_lean(generated_block, sampling_rate)
+            cross = block_cross if cross is None else cross + block_cross
+            energy = block_energy if energy is None else energy + block_energy
+    lean = None if cross is None else rendering.lean_from_sums(cross, energy)
+    return lean, peak
+
+
+def render_song(
+    mode: str,
+    mono,
+    generated,
+    sampling_rate: int,
+    sink: AudioSink,
+    width: float = 1.0,
+    block_seconds: float = BLOCK_SECONDS,
+) -> tuple[float, float]:
+    """Render `mono (samples,)` and `generated (samples, 2)` in `mode` block by block into `sink`.
+
+    Returns `(gain, least side gain)`: the one gain on the whole output (below 1 only when the mid itself would
+    clip) and the smallest gain the side limiter applied (1.0 when the side never had to be turned down).
+    """
+    if mode not in rendering.RENDER_MODES:
+        raise ValueError(f"unknown render mode {mode!r}; choose one of {', '.join(rendering.RENDER_MODES)}")
+    num_samples = len(mono)
+    block = block_length(sampling_rate, block_seconds)
+    margin = block_margin(sampling_rate)
+    filter_length = len(rendering.decorrelation_filter(sampling_rate))
+    lean, peak = song_statistics(mode, mono, generated, sampling_rate, block_length(sampling_rate, STATISTICS_SECONDS))
+    gain = np.float32(input_gain(peak))
+    least = 1.0
+    for start in range(0, num_samples, block):
+        stop = min(start + block, num_samples)
+        first, last = max(0, start - margin), min(num_samples, stop + margin)
+        mono_span, generated_span = mono[first:last] * gain, generated[first:last] * gain
+        decorrelated = None
+        if mode == "parametric":  # the filter's memory reaches back before the span
+            history = max(0, first - filter_length)
+            decorrelated = rendering.decorrelate(mono[history:last] * gain, sampling_rate)[first - history :]
+        stereo = rendering.render_unlimited(
+            mode, mono_span, generated_span, sampling_rate, width, lean=lean, decorrelated=decorrelated
+        )
+        mid = rendering.render_mid(mode, mono_span, generated_span).astype(np.float32)
+        side = (stereo[:, 0] - stereo[:, 1]) / 2
+        limiter = side_gain(mid, side, sampling_rate)
+        keep = slice(start - first, stop - first)
+        block_least = float(limiter[keep].min())
+        if block_least < 1.0:
+            limited = limiter[keep] * side[keep]
+            out = np.stack([mid[keep] + limited, mid[keep] - limited], axis=1)
+        else:
+            out = stereo[keep]
+        np.clip(out, -rendering.PEAK_CEILING, rendering.PEAK_CEILING, out=out)
+        least = min(least, block_least)
+        sink.write(out)
+    return float(gain), least
+
+
+def render_cues(
+    codec,
+    mono,
+    cues: np.ndarray,
+    sampling_rate: int,
+    sink: AudioSink,
+    width: float = 1.0,
+    peak: float | None = None,
+    block_seconds: float = BLOCK_SECONDS,
+) -> tuple[float, float]:
+    """Render a spatial model's `cues (frames, bands, 2)` against `mono (samples,)` (an array or spool) into `sink`.
+
+    `codec.side_blocks` makes the side (scaled by `width`) block by block onto a spool; then the mid (the input)
+    and the side are written block by block, the side limited where L or R would pass the ceiling, as `render_song`
+    does. `peak` is the input's peak when known. Returns `(gain, least side gain)` as `render_song` does.
+    """
+    from .spool import AudioSpool
+
+    with AudioSpool(0) as side:
+        for _, part in codec.side_blocks(mono, cues, sampling_rate):
+            side.append(np.float32(width) * part)
+        return limit_into(mono, side, sampling_rate, sink, peak, block_seconds)
+
+
+def limit_into(
+    mid, side, sampling_rate: int, sink: AudioSink, peak: float | None = None, block_seconds: float = BLOCK_SECONDS
+) -> tuple[float, float]:
+    """Write `mid +- side` (arrays or spools, `(samples,)`) into `sink` block by block with the side limited.
+
+    The one gain (`input_gain`) applies to both only when `mid` itself passes the ceiling (`peak` is its peak when
+    known); returns `(gain, least side gain)`.
+    """
+    num_samples = len(mid)
+    block = block_length(sampling_rate, block_seconds)
+    if peak is None:
+        peak = max(float(np.max(np.abs(mid[i : i + block]))) for i in range(0, num_samples, block))
+    gain = np.float32(input_gain(peak))
+    margin = 4 * lookahead_samples(sampling_rate)  # the limiter's gain depends on samples within 2 look-aheads
+    least = 1.0
+    for start in range(0, num_samples, block):
+        stop = min(start + block, num_samples)
+        first, last = max(0, start - margin), min(num_samples, stop + margin)
+        mid_span = np.asarray(mid[first:last], dtype=np.float32) * gain
+        side_span = np.asarray(side[first:last], dtype=np.float32) * gain
+        limiter = side_gain(mid_span, side_span, sampling_rate)
+        keep = slice(start - first, stop - first)
+        limited = limiter[keep] * side_span[keep]
+        out = np.stack([mid_span[keep] + limited, mid_span[keep] - limited], axis=1)
+        np.clip(out, -rendering.PEAK_CEILING, rendering.PEAK_CEILING, out=out)
+        least = min(least, float(limiter[keep].min()))
+        sink.write(out)
+    return float(gain), least
+
+
+__all__ = [
+    "AudioSink",
+    "ArraySink",
+    "BLOCK_SECONDS",
+    "block_margin",
+    "block_length",
+    "song_statistics",
+    "render_song",
+    "render_cues",
+    "limit_into",
+]

@@ -1,0 +1,184 @@
+"""Generation in windows: a song of any length cut into the model's windows, generated a batch of rows at a time.
+
+The song is cut into windows (`windowing.plan_windows`) and read one window at a time from an array or a spool;
+window `i` of every segment and variant is encoded, generated and decoded in one batch, continuing from the last
+overlap codes of window `i - 1`, and crossfaded into the outputs (arrays or spools). EnCodec models decode
+stereo at the codec's rate (`generate_into`); spatial models decode cues (`generate_cues_into`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from ..modeling.codec import num_frames
+from .spool import AudioSpool
+from .windowing import plan_windows
+
+Progress = Callable[[int, int], None]
+
+
+class WindowedGeneration:
+    """The window loop of `Mono2StereoPipeline` (which gives `model` and `device`)."""
+
+    def _cue_array(self, codec_samples: int) -> np.ndarray:
+        """Zeroed cues `(frames, bands, 2)` for `codec_samples` samples at the codec's rate."""
+        codec = self.model.codec
+        return np.zeros((codec.num_frames(codec_samples), codec.config.num_bands, 2), dtype=np.float32)
+
+    def generate_into(
+        self,
+        mono,
+        outputs: list,
+        window_frames: int,
+        overlap_frames: int,
+        batch_size: int = 8,
+        progress: Progress | None = None,
+        **sampling,
+    ) -> None:
+        """Generate stereo at the codec's rate for `mono` (array or spool at that rate) into each of `outputs`.
+
+        `outputs` are zeroed `(samples, 2)` arrays or spools, one per variant, at most `batch_size`; see
+        `_generate_windows`.
+        """
+        length = window_frames * self.model.config.hop_length
+
+        def decode(codes: torch.Tensor) -> np.ndarray:
+            return self.model.decode_stereo(codes, length).float().cpu().numpy().transpose(0, 2, 1)
+
+        self._generate_windows(
+            mono, outputs, window_frames, overlap_frames, batch_size, progress, decode, self.model.config.hop_length,
+            **sampling,
+        )  # fmt: skip
+
+    def generate_cues_into(
+        self,
+        mono,
+        outputs: list[np.ndarray],
+        window_frames: int,
+        overlap_frames: int,
+        batch_size: int = 8,
+        progress: Progress | None = None,
+        **sampling,
+    ) -> None:
+        """A spatial model's cues for `mono` (array or spool at the codec's rate) into each of `outputs`, zeroed
+        `(frames, bands, 2)` arrays, one per variant, at most `batch_size`; overlapping windows are crossfaded in
+        the cue domain."""
+        codec = self.model.codec
+
+        def decode(codes: torch.Tensor) -> np.ndarray:
+            return codec.detokenize(codes).float().cpu().numpy()
+
+        self._generate_windows(
+            mono, outputs, window_frames, overlap_frames, batch_size, progress, decode, 1, **sampling
+        )
+
+    def _generate_windows(
+        self,
+        mono,
+        outputs: list,
+        window_frames: int,
+        overlap_frames: int,
+        batch_size: int,
+        progress: Progress | None,
+        decode: Callable[[torch.Tensor], np.ndarray],
+        resolution: int,
+        **sampling,
+    ) -> None:
+        """The window loop of `generate_into` and `generate_cues_into`.
+
+        The song is cut into windows (`windowing.plan_windows`), read from `mono` (an array or spool) one window at
+        a time; window `i` of every segment and variant is encoded, generated and decoded in one batch, continuing
+        from the last `overlap_frames` codes of window `i - 1`. `decode` turns a batch of generated codes into
+        `(rows, window_frames * resolution, ...)`, which is crossfaded into `outputs` (arrays or spools, one per
+        variant, `resolution` values per codec frame), up to each output's length.
+        """
+        if not 1 <= len(outputs) <= batch_size:
+            raise ValueError(f"{len(outputs)} variants cannot be generated in a batch of {batch_size}")
+        hop = self.model.config.hop_length
+        num_samples = len(mono)
+        max_segments = max(1, batch_size // len(outputs))
+        plan = plan_windows(num_frames(num_samples, hop), window_frames, overlap_frames, max_segments)
+        length = plan.window_frames * hop
+        segments = plan.num_segments
+        previous = None
+        for index in range(plan.windows_per_segment):
+            starts = [plan.window_start(segment, index) for segment in range(segments)]  # in codec frames
+            windows = np.zeros((segments, length), dtype=np.float32)  # silence after the song's end
+            for row, start in enumerate(starts):
+                part = mono[start * hop : min(start * hop + length, num_samples)]
+                windows[row, : len(part)] = part
+            batch = torch.from_numpy(np.tile(windows, (len(outputs), 1))).to(self.device)  # row = variant, segment
+            mono_codes = self.model.encode_mono(batch)
+            prefix = None if previous is None else previous[..., -plan.overlap_frames :]
+            previous = self.model.generate(mono_codes, prefix_codes=prefix, **sampling)
+            decoded = decode(previous)  # (rows, window_frames * resolution, ...)
+            for row, values in enumerate(decoded):
+                variant, segment = divmod(row, segments)
+                output, start = outputs[variant], starts[segment] * resolution
+                envelope = plan.window_envelope(segment, index, resolution).reshape(-1, *[1] * (values.ndim - 1))
+                frames = (values * envelope)[: max(0, len(output) - start)]
+                if isinstance(output, AudioSpool):
+                    output.add(start, frames)
+                else:
+                    output[start : start + len(frames)] += frames
+            if progress is not None:
+                progress(index + 1, plan.windows_per_segment)
+
+    def generate_stereo(
+        self,
+        mono: np.ndarray,
+        window_frames: int,
+        overlap_frames: int,
+        num_variants: int = 1,
+        batch_size: int = 8,
+        progress: Progress | None = None,
+        **sampling,
+    ) -> np.ndarray:
+        """Generated stereo `(variants, samples, 2)` at the codec's rate for mono `(samples,)` at that rate, in memory.
+
+        Variants are generated `batch_size` at a time (see `generate_into`).
+        """
+        output = np.zeros((num_variants, mono.shape[0], 2), dtype=np.float32)
+        groups = range(0, num_variants, batch_size)
+        for index, first in enumerate(groups):
+            group = list(output[first : first + batch_size])
+            self.generate_into(
+                mono, group, window_frames, overlap_frames, batch_size, group_progress(progress, index, len(groups)),
+                **sampling,
+            )  # fmt: skip
+        return output
+
+    def generate_cues(
+        self,
+        mono: np.ndarray,
+        window_frames: int,
+        overlap_frames: int,
+        num_variants: int = 1,
+        batch_size: int = 8,
+        progress: Progress | None = None,
+        **sampling,
+    ) -> np.ndarray:
+        """A spatial model's generated cues `(variants, frames, bands, 2)` for mono `(samples,)` at the codec's rate,
+        in memory, variants `batch_size` at a time (see `generate_cues_into`)."""
+        output = np.stack([self._cue_array(len(mono)) for _ in range(num_variants)])
+        groups = range(0, num_variants, batch_size)
+        for index, first in enumerate(groups):
+            group = list(output[first : first + batch_size])
+            self.generate_cues_into(
+                mono, group, window_frames, overlap_frames, batch_size, group_progress(progress, index, len(groups)),
+                **sampling,
+            )  # fmt: skip
+        return output
+
+
+def group_progress(progress: Progress | None, group: int, groups: int) -> Progress | None:
+    """Progress over all groups of variants from the progress of one group's windows."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(group * total + done, groups * total)
+
+
+__all__ = ["Progress", "WindowedGeneration", "group_progress"]
