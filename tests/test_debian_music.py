@@ -81,6 +81,7 @@ def build_deb(tmp_path, package: str, songs: dict[str, np.ndarray]) -> None:
 
 
 @pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs Debian's dpkg-deb")
+@pytest.mark.slow  # over 4 s on a 2-core CPU
 def test_prepare_splits_by_package_and_writes_a_manifest(tmp_path):
     build_deb(
         tmp_path,

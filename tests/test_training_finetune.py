@@ -34,6 +34,7 @@ def test_add_style_grows_the_embedding_before_the_unconditional_row():
         add_style(model, "wide")
 
 
+@pytest.mark.slow  # over 4 s on a 2-core CPU
 def test_finetuning_on_vintage_moves_the_generated_width_toward_it(tmp_path):
     base = tiny_model(seed=0)
     base.save_pretrained(tmp_path / "base")

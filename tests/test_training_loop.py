@@ -69,6 +69,7 @@ def test_checkpoints_are_pruned_to_the_total_limit(tmp_path):
     assert sorted(os.listdir(tmp_path / "checkpoints")) == ["step-4", "step-6"]
 
 
+@pytest.mark.slow  # over 4 s on a 2-core CPU
 def test_two_cpu_processes_share_weights_and_split_the_examples(tmp_path):
     accelerate = os.path.join(os.path.dirname(sys.executable), "accelerate")
     # 16 mixes in 4 shards, 2 per process, batch 2: one epoch is 4 steps on each process.
@@ -90,6 +91,7 @@ def test_two_cpu_processes_share_weights_and_split_the_examples(tmp_path):
     assert digests[0] == digests[1]
 
 
+@pytest.mark.slow  # over 4 s on a 2-core CPU
 def test_killed_run_resumes_to_the_same_weights(tmp_path):
     settings = dict(max_steps=24, save_every=4, gradient_accumulation_steps=2, data={"shuffle_buffer": 4})
     reference = tmp_path / "reference"
