@@ -246,78 +246,92 @@ def build_demo(
         )
         if note:
             gr.Markdown(note, elem_id="model-note")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=5):
-                audio_in = gr.Audio(
-                    sources=["upload", "microphone"],
-                    type="filepath",
-                    label="Your mono recording",
-                    elem_id="input-audio",
-                )
-                gr.Markdown(
-                    f"Upload or record. The first {max_seconds:g} s are upmixed; files up to {MAX_FILE_SIZE.upper()}."
-                    " Stereo files are folded to mono first.",
-                    elem_id="limits",
-                )
-                with gr.Group():
-                    style = gr.Dropdown(
-                        [("any (the model chooses)", AUTO_STYLE), *[(tag, tag) for tag in styles]],
-                        value=AUTO_STYLE,
-                        label="Style",
-                        visible=is_ai,
-                    )
-                    width = gr.Slider(
-                        0.0, 2.0, value=1.0, step=0.05, label="Width", info="0 = mono, 1 = as generated, 2 = wider"
-                    )
-                    render = gr.Radio(
-                        list(RENDER_MODES), value="mid-side", label="Render", info=RENDER_HELP, visible=is_ai
-                    )
-                    with gr.Row(visible=is_ai):
-                        seed = gr.Number(value=0, precision=0, label="Seed", info="same seed, same stereo")
-                        variants = gr.Slider(1, MAX_VARIANTS, value=1, step=1, label="Variants", info="to choose from")
-                button = gr.Button("Upmix to stereo", variant="primary", size="lg", elem_id="upmix-button")
-                examples = sorted(EXAMPLES_DIR.glob("*.ogg"))
-                if examples:
-                    gr.Examples(
-                        [[str(path)] for path in examples],
-                        inputs=[audio_in],
-                        example_labels=[path.stem.replace("-", " ").capitalize() for path in examples],
-                        label="Examples (short pieces synthesised for this demo, free to use)",
-                    )
-            with gr.Column(scale=7):
-                result = gr.Audio(label="Stereo result", format="wav", interactive=False, elem_id="result-audio")
-                variant_outputs = [
-                    gr.Audio(label=f"Variant {index + 1}", format="wav", interactive=False, visible=False)
-                    for index in range(1, MAX_VARIANTS)
-                ]
-                original = gr.Audio(
-                    label="Original (for A/B listening)", format="wav", interactive=False, elem_id="original-audio"
-                )
-                summary = gr.Markdown(label="Summary", elem_id="summary")
-                goniometer = gr.Image(
-                    label="Goniometer: input vs stereo result",
+        with gr.Tabs():
+            with gr.Tab("Upmix", id="upmix"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=5):
+                        audio_in = gr.Audio(
+                            sources=["upload", "microphone"],
+                            type="filepath",
+                            label="Your mono recording",
+                            elem_id="input-audio",
+                        )
+                        gr.Markdown(
+                            f"Upload or record. The first {max_seconds:g} s are upmixed; files up to "
+                            f"{MAX_FILE_SIZE.upper()}. Stereo files are folded to mono first.",
+                            elem_id="limits",
+                        )
+                        with gr.Group():
+                            style = gr.Dropdown(
+                                [("any (the model chooses)", AUTO_STYLE), *[(tag, tag) for tag in styles]],
+                                value=AUTO_STYLE,
+                                label="Style",
+                                visible=is_ai,
+                            )
+                            width = gr.Slider(
+                                0.0,
+                                2.0,
+                                value=1.0,
+                                step=0.05,
+                                label="Width",
+                                info="0 = mono, 1 = as generated, 2 = wider",
+                            )
+                            render = gr.Radio(
+                                list(RENDER_MODES), value="mid-side", label="Render", info=RENDER_HELP, visible=is_ai
+                            )
+                            with gr.Row(visible=is_ai):
+                                seed = gr.Number(value=0, precision=0, label="Seed", info="same seed, same stereo")
+                                variants = gr.Slider(
+                                    1, MAX_VARIANTS, value=1, step=1, label="Variants", info="to choose from"
+                                )
+                        button = gr.Button("Upmix to stereo", variant="primary", size="lg", elem_id="upmix-button")
+                        examples = sorted(EXAMPLES_DIR.glob("*.ogg"))
+                        if examples:
+                            gr.Examples(
+                                [[str(path)] for path in examples],
+                                inputs=[audio_in],
+                                example_labels=[path.stem.replace("-", " ").capitalize() for path in examples],
+                                label="Examples (short pieces synthesised for this demo, free to use)",
+                            )
+                    with gr.Column(scale=7):
+                        result = gr.Audio(
+                            label="Stereo result", format="wav", interactive=False, elem_id="result-audio"
+                        )
+                        variant_outputs = [
+                            gr.Audio(label=f"Variant {index + 1}", format="wav", interactive=False, visible=False)
+                            for index in range(1, MAX_VARIANTS)
+                        ]
+                        original = gr.Audio(
+                            label="Original (for A/B listening)",
+                            format="wav",
+                            interactive=False,
+                            elem_id="original-audio",
+                        )
+                        summary = gr.Markdown(label="Summary", elem_id="summary")
+                        goniometer = gr.Image(
+                            label="Goniometer: input vs stereo result",
+                            type="numpy",
+                            format="png",
+                            interactive=False,
+                            show_label=False,
+                            elem_id="goniometer",
+                        )
+                field = gr.Image(
+                    label="Stereo field: pan position x frequency x time, input vs stereo result",
                     type="numpy",
                     format="png",
                     interactive=False,
                     show_label=False,
-                    elem_id="goniometer",
+                    elem_id="stereo-field",
                 )
-        field = gr.Image(
-            label="Stereo field: pan position x frequency x time, input vs stereo result",
-            type="numpy",
-            format="png",
-            interactive=False,
-            show_label=False,
-            elem_id="stereo-field",
-        )
-        button.click(
-            upmix,
-            inputs=[audio_in, style, width, render, seed, variants],
-            outputs=[result, *variant_outputs, original, goniometer, field, summary],
-            api_name="upmix",
-            api_description="Upmix a mono clip to stereo: the stereo, variants 2-4, the original and pictures.",
-        ).success(show_variant_slots, inputs=[variants], outputs=variant_outputs, api_visibility="private")
-        build_stems_tab(pipeline, max_seconds, on_gpu, pcm16)  # the "Stems" tab and its endpoint `mix`
+                button.click(
+                    upmix,
+                    inputs=[audio_in, style, width, render, seed, variants],
+                    outputs=[result, *variant_outputs, original, goniometer, field, summary],
+                    api_name="upmix",
+                    api_description="Upmix a mono clip to stereo: the stereo, variants 2-4, the original, pictures.",
+                ).success(show_variant_slots, inputs=[variants], outputs=variant_outputs, api_visibility="private")
+            build_stems_tab(pipeline, max_seconds, on_gpu, pcm16)  # the "Stems" tab and its endpoint `mix`
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
     return demo
 
