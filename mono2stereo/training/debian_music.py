@@ -19,8 +19,10 @@ import glob
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -160,19 +162,43 @@ def is_music(path: str) -> bool:
     return name.endswith(AUDIO_EXTENSIONS) and (any(f in MUSIC_FOLDERS for f in folders) or "zik" in name)
 
 
+def _wanted(name: str) -> bool:
+    """A member of a package worth unpacking: a song, a game archive or the copyright file."""
+    name = name.lstrip("./")
+    lowered = name.lower()
+    return (
+        is_music(name)
+        or lowered.endswith(ARCHIVE_EXTENSIONS)
+        or (name.startswith("usr/share/doc/") and name.endswith("/copyright"))
+    )
+
+
 def unpack(deb: str, root: str) -> None:
-    """`dpkg -x` a package into `root`, and the songs inside its game archives into `ARCHIVE.d/` beside them."""
+    """Unpack a package's songs and copyright file into `root`, and the songs of its game archives into `ARCHIVE.d/`.
+
+    The package's file tree is streamed (`dpkg-deb --fsys-tarfile`), so textures and code never touch the disk.
+    """
     if os.path.isdir(root):
         return
     partial = root + ".partial"
-    subprocess.run(["rm", "-rf", partial], check=True)
-    os.makedirs(os.path.dirname(partial), exist_ok=True)
-    subprocess.run(["dpkg", "-x", deb, partial], check=True)
+    shutil.rmtree(partial, ignore_errors=True)
+    os.makedirs(partial)
+    stream = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
+    with tarfile.open(fileobj=stream.stdout, mode="r|") as tar:
+        for member in tar:
+            if member.isfile() and _wanted(member.name):
+                target = os.path.join(partial, os.path.normpath(member.name.lstrip("./")))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with tar.extractfile(member) as source, open(target, "wb") as copy:
+                    shutil.copyfileobj(source, copy)
+    if stream.wait() != 0:
+        raise subprocess.CalledProcessError(stream.returncode, ["dpkg-deb", "--fsys-tarfile", deb])
     for archive in glob.glob(os.path.join(partial, "**", "*"), recursive=True):
         if archive.lower().endswith(ARCHIVE_EXTENSIONS) and zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as opened:
                 songs = [name for name in opened.namelist() if is_music(name)]
                 opened.extractall(archive + ".d", members=songs)
+            os.remove(archive)  # the rest of the archive is not music
     os.rename(partial, root)
 
 
@@ -351,7 +377,7 @@ def prepare(
 
 
 def _dedupe(kept: list, packages: dict[str, tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
-    """Duplicate song -> the copy that stays: held-out first (no training song is heard in evaluation), then longest."""
+    """Duplicate song -> the copy that stays: held-out first (no training song heard in evaluation), then longest."""
     pairs = find_duplicates([fields["fingerprint"] for _, fields in kept])
     duplicate_of = {}
     for group in duplicate_groups(len(kept), pairs):

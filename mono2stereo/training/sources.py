@@ -23,7 +23,7 @@ import soxr
 from .config import SourceConfig
 from .synthetic import SyntheticMixes
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif")
 
 
 class UndecodableAudio(ValueError):
