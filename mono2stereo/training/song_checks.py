@@ -20,7 +20,8 @@ from ..evaluation.metrics import stereo_width_db
 NEAR_MONO_WIDTH_DB = -20.0  # side 20 dB below mid: L/R correlate above 0.98, nothing to learn a placement from
 COPY_CORRELATION = 0.98  # one channel a delayed (or scaled) copy of the other
 MAX_COPY_LAG_S = 0.03  # Haas-effect "wideners" delay one channel by up to about 30 ms
-COPY_EXCERPT_S = 60.0  # the copy test looks at the middle minute
+COPY_EXCERPT_S = 10.0
+COPY_EXCERPTS = 6  # excerpts spread over the song, each must look like a copy
 FINGERPRINT_RATE = 8000
 FINGERPRINT_FRAME = 1024  # 128 ms frames, hop 64 ms
 FINGERPRINT_BANDS = 16
@@ -48,22 +49,35 @@ class SongMeasures:
         return None
 
 
-def copy_correlation(audio: np.ndarray, sampling_rate: int) -> tuple[float, float]:
-    """Strongest |normalised cross-correlation| of L and R over lags within `MAX_COPY_LAG_S`, and its lag in s."""
-    excerpt = int(COPY_EXCERPT_S * sampling_rate)
-    start = max(0, (len(audio) - excerpt) // 2)
-    left, right = (audio[start : start + excerpt, c].astype(np.float64) for c in (0, 1))
+def _excerpt_copy_correlation(left: np.ndarray, right: np.ndarray, max_lag: int) -> tuple[float, int]:
+    """Strongest |normalised cross-correlation| of two excerpts over lags within `max_lag`, and its lag."""
     left, right = left - left.mean(), right - right.mean()
     norm = np.sqrt(np.sum(left**2) * np.sum(right**2))
     if norm <= 0:
-        return 0.0, 0.0
-    max_lag = int(MAX_COPY_LAG_S * sampling_rate)
+        return 1.0, 0  # a silent excerpt says nothing against a copy
     size = 1 << int(np.ceil(np.log2(len(left) + max_lag + 1)))
     cross = np.fft.irfft(np.fft.rfft(left, size) * np.conj(np.fft.rfft(right, size)), size)
     lags = np.concatenate([np.arange(0, max_lag + 1), np.arange(-max_lag, 0)])
     values = np.concatenate([cross[: max_lag + 1], cross[-max_lag:]]) / norm
     best = int(np.argmax(np.abs(values)))
-    return float(abs(values[best])), float(lags[best] / sampling_rate)
+    return float(abs(values[best])), int(lags[best])
+
+
+def copy_correlation(audio: np.ndarray, sampling_rate: int) -> tuple[float, float]:
+    """How much one channel is a delayed copy of the other: the weakest, over `COPY_EXCERPTS` excerpts spread over
+    the song, of the strongest |normalised cross-correlation| within `MAX_COPY_LAG_S`; and that excerpt's lag in s.
+
+    A real mix with one near-mono passage correlates strongly there but not everywhere; a copy does everywhere.
+    """
+    length = min(len(audio), int(COPY_EXCERPT_S * sampling_rate))
+    starts = np.linspace(0, len(audio) - length, COPY_EXCERPTS).astype(int)
+    max_lag = int(MAX_COPY_LAG_S * sampling_rate)
+    found = []
+    for start in starts:
+        excerpt = audio[start : start + length].astype(np.float64)
+        found.append(_excerpt_copy_correlation(excerpt[:, 0], excerpt[:, 1], max_lag))
+    correlation, lag = min(found)
+    return correlation, lag / sampling_rate
 
 
 def fingerprint(audio: np.ndarray, sampling_rate: int) -> np.ndarray:
