@@ -13,6 +13,7 @@ import argparse
 import csv
 import os
 import sys
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -143,8 +144,10 @@ def plot(stats: list[FileStats], compare: list[FileStats] | None, path: str, lab
         axes[0].hist([i.width_db for i in items], bins=np.linspace(-30, 5, 36), **kwargs)
         axes[1].hist([i.lr_correlation for i in items], bins=np.linspace(-0.2, 1, 25), **kwargs)
         ild = np.stack([i.band_ild_db for i in items])
-        axes[2].plot(centres, np.nanmedian(ild, axis=0), color=colour, label=f"{name} median")
-        low, high = np.nanpercentile(ild, [25, 75], axis=0)
+        with warnings.catch_warnings():  # bands above a file's Nyquist are empty (NaN) everywhere
+            warnings.simplefilter("ignore", RuntimeWarning)
+            median, low, high = np.nanpercentile(ild, [50, 25, 75], axis=0)
+        axes[2].plot(centres, median, color=colour, label=f"{name} median")
         axes[2].fill_between(centres, low, high, color=colour, alpha=0.2)
     axes[0].set(xlabel="width: side/mid energy (dB)", ylabel="density", title="Width per file")
     axes[1].set(xlabel="L/R correlation", title="L/R correlation per file")
