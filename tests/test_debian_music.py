@@ -13,7 +13,7 @@ import pytest
 import soundfile
 
 from mono2stereo.training.config import TrainingConfig
-from mono2stereo.training.debian_music import cut_song, is_music, licence_line, prepare
+from mono2stereo.training.debian_music import cut_song, is_music, is_music_package, licence_line, prepare
 from mono2stereo.training.sources import list_audio_files
 
 RATE = 16000
@@ -38,6 +38,12 @@ def test_is_music_by_folder():
     assert not is_music("usr/share/games/foo/music/readme.txt")
     assert is_music("usr/share/games/nexuiz/data/music.pk3.d/sound/cdtracks/beast.ogg")
     assert is_music("usr/share/games/warzone2100/music/albums/a/track1.opus")
+    # A package of music alone keeps its songs anywhere but in its documentation.
+    assert is_music("usr/share/scummvm/drascula/audio/track1.ogg", music_package=True)
+    assert not is_music("usr/share/scummvm/drascula/audio/track1.ogg")
+    assert not is_music("usr/share/doc/drascula-music/sample.ogg", music_package=True)
+    assert is_music_package("drascula-music") and is_music_package("xblast-tnt-musics")
+    assert not is_music_package("supertux-data")
 
 
 def test_the_stage_3_recipe_reads_the_prepared_folders():
@@ -86,6 +92,7 @@ def build_deb(tmp_path, package: str, songs: dict[str, np.ndarray]) -> None:
     )
 
 
+@pytest.mark.slow  # dpkg-deb, a process pool and two packages: about 10 s
 @pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs Debian's dpkg-deb")
 def test_prepare_splits_by_package_and_writes_a_manifest(tmp_path):
     build_deb(
@@ -144,6 +151,7 @@ def delayed_copy(seconds: float, delay_s: float, seed: int) -> np.ndarray:
     return np.stack([mono, np.concatenate([np.zeros(delay, np.float32), mono[:-delay]])], axis=1)
 
 
+@pytest.mark.slow  # dpkg-deb, a process pool and two packages: about 10 s
 @pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs Debian's dpkg-deb")
 def test_prepare_keeps_one_real_song_of_a_duplicate_a_dual_mono_and_a_delayed_copy(tmp_path):
     real = stereo(40, 0.3, seed=5)

@@ -43,7 +43,7 @@ def test_stems_sum_to_the_mix_and_the_same_seed_gives_the_same_audio():
 
 @needs_fluidsynth
 def test_a_stem_hard_left_in_the_vintage_style_is_in_the_left_channel_only():
-    mixes = MultitrackMixes(num_mixes=12, sampling_rate=RATE, duration_s=2.0, styles=["vintage"], soundfont=TIMGM)
+    mixes = MultitrackMixes(num_mixes=6, sampling_rate=RATE, duration_s=2.0, styles=["vintage"], soundfont=TIMGM)
     hard_left = 0
     for mix in mixes:
         for name, pan in mix["positions"].items():

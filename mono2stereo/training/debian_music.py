@@ -169,12 +169,12 @@ def is_music_package(package: str) -> bool:
     return any(part in ("music", "musics") for part in package.split("-"))
 
 
-def _wanted(name: str) -> bool:
+def _wanted(name: str, music_package: bool = False) -> bool:
     """A member of a package worth unpacking: a song, a game archive or the copyright file."""
     name = name.lstrip("./")
     lowered = name.lower()
     return (
-        is_music(name)
+        is_music(name, music_package)
         or lowered.endswith(ARCHIVE_EXTENSIONS)
         or (name.startswith("usr/share/doc/") and name.endswith("/copyright"))
     )
