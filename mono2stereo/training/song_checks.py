@@ -25,8 +25,9 @@ COPY_EXCERPTS = 6  # excerpts spread over the song, each must look like a copy
 FINGERPRINT_RATE = 8000
 FINGERPRINT_FRAME = 1024  # 128 ms frames, hop 64 ms
 FINGERPRINT_BANDS = 16
-DUPLICATE_CORRELATION = 0.8
-MIN_DUPLICATE_OVERLAP_S = 20.0
+DUPLICATE_CORRELATION = 0.7  # of the envelopes' frame-to-frame changes
+MIN_DUPLICATE_OVERLAP_S = 30.0
+ENVELOPE_FLOOR = 5.0  # log10 units: 50 dB below the loudest frame
 NEIGHBOURS = 24  # candidate duplicates per song: the nearest by spectral shape, then checked by envelope
 
 
@@ -99,8 +100,14 @@ def measure_song(audio: np.ndarray, sampling_rate: int) -> SongMeasures:
 
 
 def _standardised(envelope: np.ndarray) -> np.ndarray:
-    """Each band of an envelope at zero mean and unit variance over time."""
-    return (envelope - envelope.mean(axis=0)) / (envelope.std(axis=0) + 1e-6)
+    """The envelope's changes from frame to frame, each band at zero mean and unit variance.
+
+    Levels are floored `ENVELOPE_FLOOR` below the song's loudest frame first, so silence (a fade to digital zero,
+    a pause) changes nothing and two songs are not alike for being silent at the same moments.
+    """
+    floored = np.maximum(envelope, envelope.max() - ENVELOPE_FLOOR)
+    changes = floored[2:] - floored[:-2]  # over two frames: a copy cut between frames still lines up
+    return (changes - changes.mean(axis=0)) / (changes.std(axis=0) + 1e-6)
 
 
 def envelope_match(first: np.ndarray, second: np.ndarray) -> float:
