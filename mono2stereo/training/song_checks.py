@@ -123,6 +123,8 @@ def envelope_match(first: np.ndarray, second: np.ndarray) -> float:
     cross = np.concatenate([cross[: len(a)], cross[size - (len(b) - 1) :]])
     overlap = np.minimum(len(a) - np.maximum(offsets, 0), len(b) + np.minimum(offsets, 0))
     valid = overlap >= min_overlap
+    if not valid.any():  # the frame-to-frame changes are two frames shorter than the songs
+        return 0.0
     return float(np.max(cross[valid] / (overlap[valid] * a.shape[1])))
 
 
