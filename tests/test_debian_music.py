@@ -1,4 +1,4 @@
-"""The Debian game-music preparation: song selection, cutting, the train/held-out split and the manifest.
+"""The Debian game-music preparation: song selection, checks, cutting, the train/held-out split and the manifest.
 
 A real .deb is built here with `dpkg-deb` from audio the test writes; nothing is downloaded.
 """
@@ -13,7 +13,7 @@ import pytest
 import soundfile
 
 from mono2stereo.training.config import TrainingConfig
-from mono2stereo.training.debian_music import cut_song, is_music, prepare
+from mono2stereo.training.debian_music import cut_song, is_music, is_music_package, licence_line, prepare
 from mono2stereo.training.sources import list_audio_files
 
 RATE = 16000
@@ -21,9 +21,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def stereo(seconds: float, side_gain: float, seed: int = 0) -> np.ndarray:
+    """Noise "music" whose loudness changes every quarter second, so each song has its own envelope."""
     rng = np.random.default_rng(seed)
-    mid = rng.standard_normal(int(seconds * RATE)).astype(np.float32) * 0.1
-    side = rng.standard_normal(len(mid)).astype(np.float32) * 0.1 * side_gain
+    count = int(seconds * RATE)
+    envelope = np.repeat(rng.uniform(0.1, 1.0, int(seconds * 4) + 1), RATE // 4)[:count].astype(np.float32)
+    mid = rng.standard_normal(count).astype(np.float32) * 0.1 * envelope
+    side = rng.standard_normal(count).astype(np.float32) * 0.1 * side_gain * envelope
     return np.stack([mid + side, mid - side], axis=1)
 
 
@@ -33,6 +36,14 @@ def test_is_music_by_folder():
     assert is_music("usr/share/games/frozen-bubble/snd/frozen-mainzik-1p.ogg")
     assert not is_music("usr/share/games/foo/sounds/night.ogg")  # ambience, not a song
     assert not is_music("usr/share/games/foo/music/readme.txt")
+    assert is_music("usr/share/games/nexuiz/data/music.pk3.d/sound/cdtracks/beast.ogg")
+    assert is_music("usr/share/games/warzone2100/music/albums/a/track1.opus")
+    # A package of music alone keeps its songs anywhere but in its documentation.
+    assert is_music("usr/share/scummvm/drascula/audio/track1.ogg", music_package=True)
+    assert not is_music("usr/share/scummvm/drascula/audio/track1.ogg")
+    assert not is_music("usr/share/doc/drascula-music/sample.ogg", music_package=True)
+    assert is_music_package("drascula-music") and is_music_package("xblast-tnt-musics")
+    assert not is_music_package("supertux-data")
 
 
 def test_the_stage_3_recipe_reads_the_prepared_folders():
@@ -47,11 +58,12 @@ def test_cut_song_writes_whole_segments_at_the_new_rate(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     fields = cut_song(str(song), str(out), "pkg/song", sampling_rate=8000, segment_s=10.0)
-    assert fields["segments"] == 3 and fields["duration_s"] == 35.0
+    assert fields["segments"] == 3 and fields["duration_s"] == 35.0 and fields["rule"] is None
     segments = sorted(out.iterdir())
     assert len(segments) == 3
     for path in segments:
         info = soundfile.info(path)
+        assert (info.format, info.subtype) == ("FLAC", "PCM_16")
         assert (info.samplerate, info.channels, info.frames) == (8000, 2, 80000)
 
 
@@ -80,6 +92,7 @@ def build_deb(tmp_path, package: str, songs: dict[str, np.ndarray]) -> None:
     )
 
 
+@pytest.mark.slow  # dpkg-deb, a process pool and two packages: about 10 s
 @pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs Debian's dpkg-deb")
 @pytest.mark.slow  # over 4 s on a 2-core CPU
 def test_prepare_splits_by_package_and_writes_a_manifest(tmp_path):
@@ -88,7 +101,7 @@ def test_prepare_splits_by_package_and_writes_a_manifest(tmp_path):
         "game-a-data",
         {
             "usr/share/games/a/music/one.flac": stereo(30, 0.3, seed=1),
-            "usr/share/games/a/music/two.flac": stereo(42, 0.05, seed=2),
+            "usr/share/games/a/music/two.flac": stereo(42, 0.15, seed=2),
             "usr/share/games/a/sounds/wind.flac": stereo(60, 1.0, seed=3),  # not under a music folder
         },
     )
@@ -99,9 +112,10 @@ def test_prepare_splits_by_package_and_writes_a_manifest(tmp_path):
         str(tmp_path / "debs"),
         sampling_rate=8000,
         segment_s=12.0,
-        packages={"game-a-data": "train", "game-b-data": "heldout"},
+        packages={"game-a-data": ("train", "puzzle"), "game-b-data": ("heldout", "racing")},
         workers=1,
     )
+    rows = rows[0]
     assert sorted((r["package"], os.path.basename(r["file"])) for r in rows) == [
         ("game-a-data", "one.flac"),
         ("game-a-data", "two.flac"),
@@ -110,8 +124,76 @@ def test_prepare_splits_by_package_and_writes_a_manifest(tmp_path):
     assert len(list_audio_files(str(out / "train"))) == 2 + 3
     assert len(list_audio_files(str(out / "heldout"))) == 3
     manifest = (out / "MANIFEST.tsv").read_text().splitlines()
-    assert manifest[0].split("\t") == ["package", "split", "file", "copyright", "duration_s", "width_db", "segments"]
-    widths = {line.split("\t")[2].rsplit("/", 1)[-1]: float(line.split("\t")[5]) for line in manifest[1:]}
-    assert widths["two.flac"] == pytest.approx(-26, abs=0.5) and widths["one.flac"] == pytest.approx(-10.5, abs=0.5)
+    header = manifest[0].split("\t")
+    assert header == [
+        "package",
+        "split",
+        "genre",
+        "file",
+        "licence",
+        "copyright",
+        "duration_s",
+        "width_db",
+        "lr_correlation",
+        "segments",
+    ]
+    table = [dict(zip(header, line.split("\t"))) for line in manifest[1:]]
+    widths = {row["file"].rsplit("/", 1)[-1]: float(row["width_db"]) for row in table}
+    assert widths["two.flac"] == pytest.approx(-16.5, abs=0.5) and widths["one.flac"] == pytest.approx(-10.5, abs=0.5)
+    assert {row["genre"] for row in table if row["split"] == "heldout"} == {"racing"}
     with pytest.raises(FileExistsError):  # a second run never writes over a prepared set
-        prepare(str(out), str(tmp_path / "debs"), packages={"game-a-data": "train"}, workers=1)
+        prepare(str(out), str(tmp_path / "debs"), packages={"game-a-data": ("train", "")}, workers=1)
+
+
+def delayed_copy(seconds: float, delay_s: float, seed: int) -> np.ndarray:
+    """Mono with one channel late by `delay_s`: the Haas "widener" that makes fake stereo."""
+    mono = stereo(seconds, 0.0, seed)[:, 0]
+    delay = int(delay_s * RATE)
+    return np.stack([mono, np.concatenate([np.zeros(delay, np.float32), mono[:-delay]])], axis=1)
+
+
+@pytest.mark.slow  # dpkg-deb, a process pool and two packages: about 10 s
+@pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs Debian's dpkg-deb")
+def test_prepare_keeps_one_real_song_of_a_duplicate_a_dual_mono_and_a_delayed_copy(tmp_path):
+    real = stereo(40, 0.3, seed=5)
+    dual_mono = np.repeat(stereo(40, 0.0, seed=6)[:, :1], 2, axis=1)
+    build_deb(
+        tmp_path,
+        "game-c-data",
+        {
+            "usr/share/games/c/music/real.flac": real,
+            "usr/share/games/c/music/dual.flac": dual_mono,
+            "usr/share/games/c/music/haas.flac": delayed_copy(40, 0.012, seed=7),
+        },
+    )
+    # The same song again, re-encoded as Ogg Vorbis, quieter and cut: in a held-out package, so that copy stays.
+    build_deb(tmp_path, "game-d-music", {"usr/share/games/d/music/again.ogg": 0.5 * real[RATE // 2 :]})
+    out = tmp_path / "prepared"
+    rows, removed = prepare(
+        str(out),
+        str(tmp_path / "debs"),
+        sampling_rate=8000,
+        packages={"game-c-data": ("train", "puzzle"), "game-d-music": ("heldout", "puzzle")},
+        workers=1,
+    )
+    assert [(r["package"], os.path.basename(r["file"])) for r in rows] == [("game-d-music", "again.ogg")]
+    assert removed == {"duplicate": 1, "near-mono": 1, "delayed-copy": 1}
+    with open(out / "REMOVED.tsv") as table:
+        reasons = {
+            line.split("\t")[1].rsplit("/", 1)[-1]: line.split("\t")[2] for line in table.read().splitlines()[1:]
+        }
+    assert reasons == {"real.flac": "duplicate", "dual.flac": "near-mono", "haas.flac": "delayed-copy"}
+    assert not os.listdir(out / "train")  # the removed duplicate's segments are gone from training
+    assert len(list_audio_files(str(out / "heldout"))) == 3
+
+
+def test_licence_line_takes_the_last_matching_stanza():
+    copyright_text = (
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+        "Files: *\nCopyright: 2010 A\nLicense: GPL-2+\n This program is free software.\n\n"
+        "Files: data/music/*\nCopyright: 2011 B\nLicense: CC-BY-SA-3.0\n\n"
+        "License: CC-BY-SA-3.0\n Creative Commons text.\n"
+    )
+    assert licence_line(copyright_text, "usr/share/games/x/data/music/theme.ogg") == "CC-BY-SA-3.0"
+    assert licence_line(copyright_text, "usr/share/games/x/sounds/hit.ogg") == "GPL-2+"
+    assert licence_line("", "a/music/b.ogg") == "see copyright file"

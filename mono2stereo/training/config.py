@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-SOURCE_KINDS = ("synthetic", "folder", "webdataset", "hub", "tokens")
+SOURCE_KINDS = ("synthetic", "multitrack", "folder", "webdataset", "hub", "tokens")
+GENERATED_KINDS = ("synthetic", "multitrack")  # made from a seed, no path
 
 
 @dataclass
@@ -18,12 +19,13 @@ class SourceConfig:
     weight: float = 1.0
     path: str | None = None  # folder, tar glob, Hub id or local dataset repo, token shard folder
     style: str | None = None  # a fixed style tag for every example of this source
-    # synthetic
+    # synthetic and multitrack (General-MIDI stems rendered by fluidsynth)
     num_mixes: int = 256
     styles: list[str] | None = None
     seed: int = 0
     num_shards: int = 8
     duration_s: float = 4.0
+    soundfont: str | None = None  # multitrack: a General-MIDI SoundFont (default FluidR3_GM, else TimGM6mb)
     # hub
     split: str = "train"
     audio_column: str = "audio"
@@ -34,7 +36,7 @@ class SourceConfig:
     def __post_init__(self):
         if self.kind not in SOURCE_KINDS:
             raise ValueError(f"data source kind {self.kind!r} is unknown; use one of {', '.join(SOURCE_KINDS)}")
-        if self.kind != "synthetic" and not self.path:
+        if self.kind not in GENERATED_KINDS and not self.path:
             raise ValueError(f"a {self.kind!r} data source needs `path` (a folder, tar glob or dataset id)")
         if self.weight <= 0:
             raise ValueError(f"data source weight {self.weight} must be positive")

@@ -1,4 +1,4 @@
-"""Raw stereo data sources, each split into shards: synthetic mixes, local folders, webdataset tars, Hub datasets.
+"""Raw stereo data sources, each split into shards: synthetic and multitrack mixes, folders, webdataset tars, Hub sets.
 
 A source lists its shards (`source_shards`) and reads one shard (`read_shard`) as examples
 `{"audio": (2, samples) float32 numpy at the codec's rate, "style": tag or None, "id": str}`. Shards are what
@@ -23,7 +23,7 @@ import soxr
 from .config import SourceConfig
 from .synthetic import SyntheticMixes
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif")
 
 
 class UndecodableAudio(ValueError):
@@ -65,7 +65,7 @@ def list_audio_files(folder: str) -> list[str]:
 
 def source_shards(source: SourceConfig) -> list[Any]:
     """The shards of a source, in a fixed order."""
-    if source.kind == "synthetic":
+    if source.kind in ("synthetic", "multitrack"):
         edges = np.linspace(0, source.num_mixes, min(source.num_shards, source.num_mixes) + 1).astype(int)
         return [[int(start), int(stop)] for start, stop in zip(edges[:-1], edges[1:])]
     if source.kind == "folder":
@@ -91,6 +91,15 @@ def read_shard(source: SourceConfig, shard: Any, sampling_rate: int, skipped: Co
         for index in range(*shard):
             mix = mixes[index]
             yield {"audio": mix["audio"].numpy(), "style": mix["style"], "id": mix["id"]}
+    elif source.kind == "multitrack":
+        from .multitrack import MultitrackMixes  # needs fluidsynth only when used
+
+        mixes = MultitrackMixes(
+            source.num_mixes, sampling_rate, source.duration_s, source.styles, source.seed, source.soundfont
+        )
+        for index in range(*shard):
+            mix = mixes[index]
+            yield {"audio": mix["audio"], "style": mix["style"], "id": mix["id"], "positions": mix["positions"]}
     elif source.kind == "folder":
         try:
             yield {"audio": decode_stereo(shard, sampling_rate), "style": source.style, "id": shard}
