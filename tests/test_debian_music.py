@@ -197,3 +197,11 @@ def test_licence_line_takes_the_last_matching_stanza():
     assert licence_line(copyright_text, "usr/share/games/x/data/music/theme.ogg") == "CC-BY-SA-3.0"
     assert licence_line(copyright_text, "usr/share/games/x/sounds/hit.ogg") == "GPL-2+"
     assert licence_line("", "a/music/b.ogg") == "see copyright file"
+
+
+def test_an_unknown_package_is_refused_before_anything_is_fetched(tmp_path, capsys):
+    from mono2stereo.training.debian_music import main
+
+    assert main([str(tmp_path / "out"), "--packages", "no-such-music"]) == 2
+    assert "no-such-music not in the package list" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
