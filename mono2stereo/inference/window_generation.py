@@ -142,14 +142,8 @@ class WindowedGeneration:
         Variants are generated `batch_size` at a time (see `generate_into`).
         """
         output = np.zeros((num_variants, mono.shape[0], 2), dtype=np.float32)
-        groups = range(0, num_variants, batch_size)
-        for index, first in enumerate(groups):
-            group = list(output[first : first + batch_size])
-            self.generate_into(
-                mono, group, window_frames, overlap_frames, batch_size, group_progress(progress, index, len(groups)),
-                **sampling,
-            )  # fmt: skip
-        return output
+        return self._in_groups(self.generate_into, output, mono, window_frames, overlap_frames, batch_size, progress,
+                               **sampling)  # fmt: skip
 
     def generate_cues(
         self,
@@ -164,10 +158,16 @@ class WindowedGeneration:
         """A spatial model's generated cues `(variants, frames, bands, 2)` for mono `(samples,)` at the codec's rate,
         in memory, variants `batch_size` at a time (see `generate_cues_into`)."""
         output = np.stack([self._cue_array(len(mono)) for _ in range(num_variants)])
-        groups = range(0, num_variants, batch_size)
+        return self._in_groups(self.generate_cues_into, output, mono, window_frames, overlap_frames, batch_size,
+                               progress, **sampling)  # fmt: skip
+
+    @staticmethod
+    def _in_groups(generate_into, output, mono, window_frames, overlap_frames, batch_size, progress, **sampling):
+        """Fill the in-memory `output (variants, ...)` with `generate_into`, `batch_size` variants at a time."""
+        groups = range(0, len(output), batch_size)
         for index, first in enumerate(groups):
             group = list(output[first : first + batch_size])
-            self.generate_cues_into(
+            generate_into(
                 mono, group, window_frames, overlap_frames, batch_size, group_progress(progress, index, len(groups)),
                 **sampling,
             )  # fmt: skip
