@@ -161,3 +161,20 @@ def test_train_command_reports_a_bad_config_in_one_line(tmp_path, capsys):
     bad.write_text("batch_sise: 4\n")
     assert main(["train", "--config", str(bad), "--output-dir", str(tmp_path / "run")]) == 1
     assert "unknown TrainingConfig setting(s) batch_sise" in capsys.readouterr().err
+
+
+def test_weights_hold_when_a_large_source_outlasts_a_small_one(tmp_path):
+    """A folder of 40 files against 2,000 synthetic mixes, weights 1:1: half the epoch is folder examples."""
+    for i in range(40):
+        soundfile.write(tmp_path / f"song{i:02d}.wav", stereo_tone(seconds=0.1, seed=i), 8000)
+    folder = SourceConfig(kind="folder", path=str(tmp_path), weight=1.0)
+    mixes = SourceConfig(kind="synthetic", num_mixes=2000, duration_s=0.1, num_shards=1, seed=1, weight=1.0)
+    data = DataConfig(sources=[folder, mixes], **KEEP_ALL)
+    stream = TrainingStream(data.sources, data, tiny_model().config)
+    epoch = [e["id"] for e in stream.dataset()]
+    from_folder = [i for i in epoch if i.startswith(str(tmp_path))]
+    assert len(from_folder) == 40  # the folder runs out first, each file used once
+    assert 0.35 < len(from_folder) / len(epoch) < 0.65
+    assert from_folder != sorted(from_folder)  # files in an order drawn for the epoch, not by name
+    stream.set_epoch(1)
+    assert [i for i in (e["id"] for e in stream.dataset()) if i.startswith(str(tmp_path))] != from_folder

@@ -1,9 +1,10 @@
 """`TrainingStream`: the data sources, interleaved with weights, as one shardable `datasets.IterableDataset`.
 
-The stream is a fixed function of (seed, epoch): shards are read in order, each example's crops and augmentation
-come from its own seeded generator, and sources are interleaved by a seeded weighted choice. So a run that resumes
-after N batches and skips N batches sees exactly what an uninterrupted run sees. `accelerate` splits the stream
-across processes by shards (when there are at least as many shards as processes).
+The stream is a fixed function of (seed, epoch): each source's shards are read in an order drawn for the epoch,
+each example's crops and augmentation come from its own seeded generator, and sources are interleaved by a seeded
+choice in proportion to their weights. So a run that resumes after N batches and skips N batches sees exactly what
+an uninterrupted run sees. `accelerate` splits the stream across processes by shards (when there are at least as
+many shards as processes).
 """
 
 from __future__ import annotations
@@ -66,18 +67,33 @@ class TrainingStream:
         self.epoch = epoch
 
     def generate(self, shards: list[list[tuple[int, object]]]) -> Iterator[dict]:
-        """Examples of the given composite shards, sources interleaved by weight until all are exhausted."""
+        """Examples of the given composite shards, each source drawn with probability in proportion to its weight.
+
+        Within a composite shard each source reads its own shards in an order drawn for the epoch, and the composite
+        ends when its first source runs out, so the weights hold for the whole stream: a large source (200,000
+        synthetic mixes, say) never follows a small one alone once the small one is used up. An epoch is thus one
+        pass over the source that runs out first, a different part of the others each epoch.
+        """
         for composite in shards:
-            readers = [self._read(index, shard) for index, shard in composite]
-            weights = np.array([self.weights[index] for index, _ in composite])
-            rng = np.random.default_rng([self.seed, self.epoch, len(composite), *[i for i, _ in composite]])
-            while readers:
+            by_source: dict[int, list] = {}
+            for index, shard in composite:
+                by_source.setdefault(index, []).append(shard)
+            rng = np.random.default_rng([self.seed, self.epoch, len(composite), *by_source])
+            readers = [
+                self._read_all(index, [items[i] for i in rng.permutation(len(items))])
+                for index, items in by_source.items()
+            ]
+            weights = np.array([self.weights[index] for index in by_source])
+            while True:
                 pick = int(rng.choice(len(readers), p=weights / weights.sum()))
                 try:
                     yield next(readers[pick])
                 except StopIteration:
-                    del readers[pick]
-                    weights = np.delete(weights, pick)
+                    break
+
+    def _read_all(self, index: int, shards: list) -> Iterator[dict]:
+        for shard in shards:
+            yield from self._read(index, shard)
 
     def _read(self, index: int, shard) -> Iterator[dict]:
         source = self.sources[index]
