@@ -122,6 +122,7 @@ PACKAGES = {
     "pax-britannica-data": ("train", "real-time strategy"),
     "tomatoes-data": ("train", "arcade"),
     "trophy-data": ("train", "racing"),
+    "colobot-common-sounds": ("train", "educational programming"),
 }
 MUSIC_FOLDERS = ("music", "musics", "bgm", "cdtracks", "backgroundmusic")  # a song lies under one of these
 ARCHIVE_EXTENSIONS = (".pk3", ".zip")  # game archives whose music is unpacked too
