@@ -61,3 +61,18 @@ def test_a_checkpoint_of_a_run_is_released_with_the_runs_config(tmp_path):
     assert torch.equal(released.generate(mono, seed=0), other.generate(mono, seed=0))
     with pytest.raises(ValueError, match="step-9"):
         main([str(run), str(tmp_path / "out2"), "--facts", FACTS, "--checkpoint", "9"])
+
+
+def test_a_checkpoint_is_released_while_its_run_is_still_going(tmp_path):
+    """A run that has not ended has only the config it wrote at its start and its checkpoints."""
+    from safetensors.torch import save_file
+
+    run = tmp_path / "run"
+    other = tiny_model(seed=5)
+    other.config.save_pretrained(run)
+    (run / "checkpoints" / "step-3").mkdir(parents=True)
+    save_file({k: v.contiguous() for k, v in other.state_dict().items()}, run / "checkpoints/step-3/model.safetensors")
+    assert main([str(run), str(tmp_path / "out"), "--facts", FACTS, "--checkpoint", "3"]) == 0
+    released = Mono2StereoModel.from_pretrained(tmp_path / "out").eval()
+    mono = torch.randint(0, 32, (1, 2, 8))
+    assert torch.equal(released.generate(mono, seed=0), other.eval().generate(mono, seed=0))

@@ -109,6 +109,7 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     os.kill(process.pid, signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL
     assert not (killed / "model.safetensors").exists()  # it really stopped before the end
+    assert (killed / "config.json").is_file()  # written at the start: a checkpoint can be released mid-run
     done = subprocess.run(command + ["--resume", "latest", "--no-progress"], env=command_env(), capture_output=True)
     assert done.returncode == 0, done.stderr.decode()[-3000:]
 

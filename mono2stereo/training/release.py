@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..modeling import Mono2StereoModel
+from ..modeling import Mono2StereoConfig, Mono2StereoModel
 from ..modeling.hub import build_model_card
 
 # How the default model was made: the codec first, then the upmixer on its tokens.
@@ -42,15 +42,19 @@ def evaluation_metrics(results_json: str | Path, system: str) -> dict[str, float
 
 def load_run(run_dir: str | Path, checkpoint: int | None = None) -> Mono2StereoModel:
     """The model a run saved at its end, or with `checkpoint` the weights of its checkpoint `step-N` (the run's
-    config, the checkpoint's `model.safetensors`)."""
-    model = Mono2StereoModel.from_pretrained(run_dir)
-    if checkpoint is not None:
-        from safetensors.torch import load_file
+    config, the checkpoint's `model.safetensors`), also while the run is still going."""
+    if checkpoint is None:
+        return Mono2StereoModel.from_pretrained(run_dir).eval()
+    from safetensors.torch import load_file
 
-        weights = Path(run_dir, "checkpoints", f"step-{checkpoint}", "model.safetensors")
-        if not weights.is_file():
-            raise ValueError(f"{weights} does not exist; pass a step whose checkpoint the run kept")
-        model.load_state_dict(load_file(str(weights)))
+    weights = Path(run_dir, "checkpoints", f"step-{checkpoint}", "model.safetensors")
+    if not weights.is_file():
+        raise ValueError(f"{weights} does not exist; pass a step whose checkpoint the run kept")
+    if Path(run_dir, "model.safetensors").is_file():
+        model = Mono2StereoModel.from_pretrained(run_dir)
+    else:  # the run has not ended: its config, written when it started
+        model = Mono2StereoModel(Mono2StereoConfig.from_pretrained(run_dir))
+    model.load_state_dict(load_file(str(weights)))
     return model.eval()
 
 
