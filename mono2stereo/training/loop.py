@@ -171,7 +171,8 @@ def train(
     checkpoints = CheckpointFolder(os.path.join(output_dir, "checkpoints"), config.save_total_limit)
     progress = TrainingProgress()
     if accelerator.is_main_process:
-        accelerator.unwrap_model(model).config.save_pretrained(output_dir)  # so a checkpoint can be released while the run goes on
+        # the model's config first, so a checkpoint can be released while the run goes on
+        accelerator.unwrap_model(model).config.save_pretrained(output_dir)
         checkpoints.remove_partial()
         checkpoints.prune()  # a run killed between a checkpoint's commit and its prune left one too many
     accelerator.wait_for_everyone()
