@@ -50,3 +50,27 @@ def test_psnn_copies_the_cues_of_the_training_frame_that_sounds_alike(tmp_path):
     assert np.mean(stereo[:, 0] ** 2) > 4 * np.mean(stereo[:, 1] ** 2)
     systems = resolve_systems([f"psnn:{tmp_path / 'index'}"], num_variants=1)
     assert list(systems) == [f"psnn:{tmp_path / 'index'}"]
+
+
+def test_mean_level_decoding_averages_level_differences_and_samples_coherences():
+    import torch
+
+    from mono2stereo.modeling.generation import generate_stereo_codes
+
+    model = tiny_model(spatial=True).eval()
+    features = torch.randn(1, model.config.num_mono_channels, 12)
+    values = model.codec.token_values(coherence=False)
+    assert values[0::2].isfinite().all() and values[1::2].isnan().all()
+    # rows of NaN values are sampled exactly as without mean decoding
+    nan_rows = torch.full_like(values, float("nan"))
+    assert torch.equal(
+        generate_stereo_codes(model, features, seed=3, token_values=nan_rows),
+        generate_stereo_codes(model, features, seed=3),
+    )
+    pipeline = Mono2StereoPipeline(model)
+    mono = (np.random.default_rng(0).standard_normal(RATE) * 0.1).astype(np.float32)
+    first = pipeline(mono, RATE, seed=0, decoding="mean-level").audio
+    assert np.array_equal(first, pipeline(mono, RATE, seed=0, decoding="mean-level").audio)
+    assert not np.array_equal(first, pipeline(mono, RATE, seed=1, decoding="mean-level").audio)
+    assert not np.array_equal(first, pipeline(mono, RATE, seed=0, decoding="mean").audio)
+    assert np.max(np.abs(first.mean(axis=1) - mono)) < 1e-6

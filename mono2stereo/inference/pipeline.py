@@ -28,7 +28,7 @@ from .resampling import resampled_length
 from .spool import AudioSpool, resample_to_spool
 from .window_generation import Progress, WindowedGeneration, group_progress
 
-DECODINGS = ("sample", "mean")
+DECODINGS = ("sample", "mean", "mean-level")
 DEFAULT_OVERLAP_SECONDS = 1.0  # capped at a quarter of the window when not given
 
 
@@ -133,8 +133,8 @@ class Mono2StereoPipeline(WindowedGeneration):
         )
         seed = check_seed(seed)
         self.check_settings(style, width, render, num_variants, batch_size)
-        if decoding not in DECODINGS or (decoding == "mean" and not self.model.config.is_spatial):
-            raise ValueError(f"decoding={decoding!r} must be 'sample', or 'mean' for a spatial model")
+        if decoding not in DECODINGS or (decoding != "sample" and not self.model.config.is_spatial):
+            raise ValueError(f"decoding={decoding!r} must be 'sample', or 'mean' or 'mean-level' for a spatial model")
         return (seed, *self.window_frames(window_seconds, overlap_seconds))
 
     @torch.no_grad()
@@ -176,7 +176,8 @@ class Mono2StereoPipeline(WindowedGeneration):
             target_width_db: asks the model for this side-to-mid energy ratio in dB; None leaves it free.
             progress: called with (windows done, windows in all) after each generated batch.
             decoding: `sample` (a generated stereo image), or for a spatial model `mean`: at every step the cue
-                nearest to the expected one under the model (what a regression model would predict; a baseline).
+                nearest to the expected one under the model (what a regression model would predict; a baseline),
+                or `mean-level`: the level differences so, the coherences sampled.
             channel: what stereo input becomes: `mid` (the fold-down), `left` or `right`.
         """
         settings = dict(
@@ -278,8 +279,8 @@ class Mono2StereoPipeline(WindowedGeneration):
             top_k=top_k,
             top_p=top_p,
         )
-        if decoding == "mean":
-            sampling["token_values"] = self.model.codec.token_values().to(self.device)
+        if decoding != "sample":
+            sampling["token_values"] = self.model.codec.token_values(coherence=decoding == "mean").to(self.device)
         spatial = self.model.config.is_spatial
         codec_rate = self.model.config.sampling_rate
         codec_samples = resampled_length(num_samples, sampling_rate, codec_rate)

@@ -77,7 +77,8 @@ def generate_stereo_codes(
     reproducible samples; `temperature=0` is greedy. With `token_values (stereo_codebooks, vocabulary)`, the value
     each token stands for (a spatial codec's cue grids), every position takes the token nearest to the expected
     value under the model's distribution instead of a sample: mean decoding, the estimate a regression model with
-    the same network would make. Returns codes in the undelayed layout.
+    the same network would make; codebooks whose row is NaN are sampled still. Returns codes in the undelayed
+    layout.
     """
     config = model.config
     if mono_codes.dim() != 3 or mono_codes.shape[1] != config.num_mono_channels:
@@ -167,11 +168,11 @@ def generate_stereo_codes(
         if guided:
             conditional, unconditional = logits.float().chunk(2)
             logits = unconditional + guidance_scale * (conditional - unconditional)
-        if token_values is not None:
+        sampled = sample_tokens(logits, temperature, top_k, top_p, generator)
+        if token_values is not None:  # codebooks whose values are NaN stay sampled
             expected = (logits.float().softmax(-1) * token_values).sum(-1, keepdim=True)
-            sampled = (token_values - expected).abs().argmin(-1)
-        else:
-            sampled = sample_tokens(logits, temperature, top_k, top_p, generator)
+            nearest = (token_values - expected).abs().nan_to_num(float("inf")).argmin(-1)
+            sampled = torch.where(token_values[:, 0].isnan(), sampled, nearest)
         tokens[:, :, position] = torch.where(forced[:, position], tokens[:, :, position], sampled)
         position += 1
     return revert_delay_pattern(tokens, delays)

@@ -280,15 +280,18 @@ class SpatialCodec(torch.nn.Module):
         grids = self.ild_grid.to(tokens.device), self.coherence_grid.to(tokens.device)
         return torch.stack([grids[0][level], grids[1][coherence]], dim=-1)
 
-    def token_values(self) -> torch.Tensor:
+    def token_values(self, coherence: bool = True) -> torch.Tensor:
         """The cue each token of each codebook stands for, `(2 * bands, codebook_size)` (a grid shorter than the
-        codebook repeats its last point), for mean decoding."""
+        codebook repeats its last point), for mean decoding; with `coherence=False` the coherence rows are NaN, so
+        only the level differences are mean-decoded and the coherences sampled."""
         size = self.config.codebook_size
 
         def padded(grid: torch.Tensor) -> torch.Tensor:
             return torch.cat([grid, grid[-1:].expand(size - len(grid))]).float()
 
         pair = torch.stack([padded(self.ild_grid), padded(self.coherence_grid)])
+        if not coherence:
+            pair[1] = float("nan")
         return pair.repeat(self.config.num_bands, 1)
 
     def swap_channels(self, tokens: torch.Tensor) -> torch.Tensor:
