@@ -41,3 +41,15 @@ def test_corpus_stats_refuses_a_folder_without_audio(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main([str(tmp_path / "empty"), "-o", str(tmp_path / "out")]) == 2
     assert "no audio files" in capsys.readouterr().err
+
+
+def test_the_card_rows_have_as_many_cells_as_its_header():
+    from mono2stereo.training.corpus_stats import FileStats, card
+
+    stats = [
+        FileStats(f"f{i}.flac", "train", 60.0, width_db=-8.0 - i, lr_correlation=0.5, band_ild_db=None)
+        for i in range(5)
+    ]
+    table = [line for line in card("corpus", stats, None, None).splitlines() if line.startswith("| ")]
+    cells = {line.count("|") for line in table if "Files measured" in line or ": 5 |" in line}
+    assert len(cells) == 1, table

@@ -87,7 +87,7 @@ def read_manifest(folder: str) -> list[dict] | None:
 
 def _percentiles(values: list[float]) -> str:
     p = np.percentile(values, [5, 25, 50, 75, 95])
-    return " | ".join(f"{v:.2f}" for v in p)
+    return " / ".join(f"{v:.2f}" for v in p)  # one table cell
 
 
 def card(folder: str, stats: list[FileStats], manifest: list[dict] | None, compare: list[FileStats] | None) -> str:
