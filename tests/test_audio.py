@@ -1,4 +1,4 @@
-"""The stereo arithmetic of `mono2stereo.audio`: the same numbers from numpy `(samples, 2)` and torch `(..., 2, samples)`."""
+"""The stereo arithmetic of `mono2stereo.audio`: the same numbers from numpy `(samples, 2)` and torch `(..., 2, n)`."""
 
 import math
 import subprocess

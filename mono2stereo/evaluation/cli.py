@@ -14,8 +14,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ..cli import CommandError
+from ..dsp import DSP_PREFIX
 
-DSP_PREFIX = "dsp:"
 MEAN_PREFIX = "mean:"
 PSNN_PREFIX = "psnn:"
 Upmixer = Callable[[np.ndarray, int, "int | None"], np.ndarray]

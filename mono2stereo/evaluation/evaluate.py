@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .baselines import dsp_upmixer_name, upmix_dsp
+from ..audio import AUDIO_EXTENSIONS
+from ..dsp.upmixers import dsp_upmixer_name, upmix_dsp
 from .metrics import (
     SpatialCues,
     band_means,
@@ -20,7 +21,6 @@ from .metrics import (
     stereo_width_db,
 )
 
-AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3", ".aiff", ".aif")
 REFERENCE = "reference"
 
 # An upmixer takes mono `(n,)`, its sampling rate and a seed; it returns `(variants, n, 2)` at that sampling rate.
@@ -61,10 +61,10 @@ def reference_files(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"reference folder {str(folder)!r} does not exist; pass a folder of stereo audio")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
     if not files:
         raise ValueError(
-            f"reference folder {str(folder)!r} has no audio files ({', '.join(AUDIO_SUFFIXES)}); "
+            f"reference folder {str(folder)!r} has no audio files ({', '.join(AUDIO_EXTENSIONS)}); "
             "put stereo reference tracks there"
         )
     return files

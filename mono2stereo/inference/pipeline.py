@@ -16,12 +16,13 @@ import warnings
 import numpy as np
 import torch
 
+from ..dsp import DSP_PREFIX
 from ..modeling import Mono2StereoModel
 from . import rendering
 from .audio_io import check_audio, fold_level_db, fold_to_mono, fold_warning
 from .block_render import ArraySink, AudioSink, render_cues, render_song
 from .default_model import default_model_path
-from .dsp_pipeline import DSP_PREFIX, DspPipeline
+from .dsp_pipeline import DspPipeline
 from .options import check_seed, check_upmix_options
 from .output import UpmixOutput
 from .resampling import resampled_length
