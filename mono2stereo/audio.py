@@ -86,8 +86,9 @@ def width_db(stereo, axis: int = CHANNELS_LAST, eps: float = 0.0, floor_db: floa
         width = 10 * ratio.log10()
         return width if floor_db is None else width.clamp(min=floor_db)
     mid, side_ = mid_side(np.asarray(stereo, dtype=np.float64), axis)
-    mid_energy = np.mean(np.square(mid), axis=-1) + eps
-    side_energy = np.mean(np.square(side_), axis=-1) + eps
+    regulariser = eps * mid.shape[-1]  # energies are summed here: the ratio of sums is that of means
+    mid_energy = np.sum(np.square(mid), axis=-1) + regulariser
+    side_energy = np.sum(np.square(side_), axis=-1) + regulariser
     with np.errstate(divide="ignore"):  # no side: log10(0) is minus infinity, then the floor
         width = 10.0 * np.log10(side_energy / np.maximum(mid_energy, 1e-30))
     if floor_db is not None:

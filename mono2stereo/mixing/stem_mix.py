@@ -288,7 +288,7 @@ def mix(
             if progress is not None:
                 progress(done, total)
         reverb, room = room_side(dry, style, sampling_rate, generator)
-        stereo = from_mid_side(dry, stems_side + reverb)
+        stereo = from_mid_side(dry, stems_side) + from_mid_side(np.zeros_like(reverb), reverb)  # the room: side only
         gain = peak_gain(stereo)
         outputs.append((stereo * np.float32(gain)).astype(np.float32))
         gains.append(gain)
