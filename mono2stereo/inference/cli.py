@@ -179,8 +179,7 @@ def run_upmix(args: argparse.Namespace) -> int:
     pipeline = load(args.model, args.device or process_device())  # several processes: each on its own device
     try:
         pipeline.check_settings(args.style, args.width, args.render, args.variants, args.batch_size)
-        if hasattr(pipeline, "window_frames"):
-            pipeline.window_frames(args.window, args.overlap)
+        pipeline.window_frames(args.window, args.overlap)
     except ValueError as error:
         raise CommandError(str(error)) from None
 

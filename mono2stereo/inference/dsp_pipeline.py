@@ -1,4 +1,4 @@
-"""The DSP upmixers (`dsp:NAME`) behind the same call as the AI pipeline."""
+"""The DSP upmixers (`dsp:NAME`) behind the same call as the AI pipeline: an `Upmixer` without weights."""
 
 from __future__ import annotations
 
@@ -20,18 +20,26 @@ class DspPipeline:
     gains it applied, as the AI pipeline does.
     """
 
+    styles: tuple[str, ...] = ()
+    generative = False
+
     def __init__(self, name: str):
-        self.name = dsp_upmixer_name(name)  # a ValueError naming the known upmixers for an unknown one
+        self.key = dsp_upmixer_name(name)  # a ValueError naming the known upmixers for an unknown one
+        self.name = DSP_PREFIX + self.key
 
     def check_settings(self, style: str | None, width: float, render: str, num_variants: int, batch_size: int) -> None:
         """Raise a ValueError naming the first setting a DSP upmixer cannot use."""
         if style is not None:
-            raise ValueError(f"{DSP_PREFIX}{self.name} has no styles; drop style={style!r} (--style)")
+            raise ValueError(f"{self.name} has no styles; drop style={style!r} (--style)")
         if render != "mid-side":
-            raise ValueError(f"render={render!r} applies to AI models; {DSP_PREFIX}{self.name} renders its own stereo")
+            raise ValueError(f"render={render!r} applies to AI models; {self.name} renders its own stereo")
         if num_variants != 1:
-            raise ValueError(f"{DSP_PREFIX}{self.name} is deterministic; num_variants={num_variants} must be 1")
+            raise ValueError(f"{self.name} is deterministic; num_variants={num_variants} must be 1")
         check_number("width", width, 0.0, MAX_WIDTH, " (0 gives dual mono, 1 the upmixer's own width)")
+
+    def window_frames(self, window_seconds: float | None, overlap_seconds: float | None) -> tuple[int, int]:
+        """(0, 0): a DSP upmixer works on the whole song at once, so the window settings do not apply."""
+        return 0, 0
 
     def __call__(
         self,
@@ -51,7 +59,7 @@ class DspPipeline:
         folded = audio.ndim == 2 and audio.shape[1] == 2
         mono = check_audio(fold_to_mono(audio, channel=channel), sampling_rate)
         level = fold_level_db(audio) if folded and channel == "mid" else None
-        stereo = np.asarray(upmix_dsp(self.name, mono, sampling_rate, width=width), dtype=np.float32)
+        stereo = np.asarray(upmix_dsp(self.key, mono, sampling_rate, width=width), dtype=np.float32)
         # the upmixer's stereo is unlimited: peak safety happens here alone, and is reported as it is applied
         mid, side = mid_side(stereo)
         gain = input_gain(float(np.max(np.abs(mid), initial=0.0)), PEAK_CEILING)
@@ -61,7 +69,7 @@ class DspPipeline:
     def upmix_into(self, mono, sampling_rate: int, sinks: list, peak: float | None = None, **settings) -> UpmixOutput:
         """Upmix `mono` (an array or spool) into one sink; a DSP upmixer works on the whole song in memory."""
         if len(sinks) != 1:
-            raise ValueError(f"{DSP_PREFIX}{self.name} is deterministic; it writes one output, not {len(sinks)}")
+            raise ValueError(f"{self.name} is deterministic; it writes one output, not {len(sinks)}")
         output = self(mono[0 : len(mono)], sampling_rate, **settings)
         sinks[0].write(output.audio)
         output.audio = None

@@ -154,14 +154,13 @@ def panned_side(audio: np.ndarray, pan: float, delay: int) -> np.ndarray:
 
 
 def upmixed_side(pipeline, audio: np.ndarray, sampling_rate: int, style: str, seed: int) -> np.ndarray:
-    """The side of the upmixer's stereo for `audio`, scaled back to the loudness of its mid (which is `audio`)."""
-    from ..inference.dsp_pipeline import DspPipeline
+    """The side of the upmixer's stereo for `audio`, scaled back to the loudness of its mid (which is `audio`).
 
-    if isinstance(pipeline, DspPipeline):
-        output = pipeline(audio, sampling_rate)
+    `pipeline` is an `inference.Upmixer`; a generative one gets the seed, and the style when it knows it."""
+    if pipeline.generative:
+        output = pipeline(audio, sampling_rate, style=style if style in pipeline.styles else None, seed=seed)
     else:
-        known = style in pipeline.model.config.styles
-        output = pipeline(audio, sampling_rate, style=style if known else None, seed=seed)
+        output = pipeline(audio, sampling_rate)
     stereo = output.audio.astype(np.float64)
     mid, upmixed = mid_side(stereo)
     scale = float(mid @ audio) / max(float(audio.astype(np.float64) @ audio), 1e-30)  # the upmixer's peak gain
@@ -197,15 +196,6 @@ def positions_over_time(audio: np.ndarray, side: np.ndarray, sampling_rate: int)
     audible = level > level.max() * 10 ** (SILENT_BELOW_DB / 20) if level.max() > 0 else np.zeros(count, bool)
     balance = (right - left) / np.maximum(right + left, 1e-30)
     return [round(float(value), 4) if keep else None for value, keep in zip(balance, audible)]
-
-
-def upmixer_name(pipeline) -> str:
-    """`dsp:NAME`, or the folder or Hub id a model was loaded from."""
-    from ..inference.dsp_pipeline import DspPipeline
-
-    if isinstance(pipeline, DspPipeline):
-        return f"dsp:{pipeline.name}"
-    return pipeline.model.config.name_or_path or "a mono2stereo model"
 
 
 def mix(
@@ -298,7 +288,7 @@ def mix(
                 variant_seed,
                 sampling_rate,
                 dry.shape[0],
-                upmixer_name(pipeline) if pipeline else None,
+                pipeline.name if pipeline else None,
                 round(1000 * max_itd, 4),
                 round(room["reverb_send"], 4),
                 room["reverb_correlation"],
