@@ -23,12 +23,12 @@ import soxr
 import torch
 from transformers import EncodecModel
 
+from mono2stereo.audio import AUDIO_EXTENSIONS, left_right, mid_side, side
 from mono2stereo.evaluation.metrics import SI_SDR_FLOOR_DB, scale_invariant_sdr_db
 from mono2stereo.modeling.codec import randomize_codebooks
 from mono2stereo.training.codec import CodecTrainingConfig, codec_round_trip, log_mel_distance
 
 REPO = Path(__file__).resolve().parents[1]
-AUDIO_SUFFIXES = (".flac", ".wav", ".ogg")
 LOWPASS_RATE = 8000
 
 
@@ -48,14 +48,14 @@ def lowpass_round_trip(audio: np.ndarray, sampling_rate: int) -> np.ndarray:
 
 def track_scores(reference: np.ndarray, coder, sampling_rate: int) -> dict[str, float]:
     """Scores of one system on one stereo track `(samples, 2)` at the codec's rate."""
-    left, right = reference[:, 0], reference[:, 1]
-    mid, side = 0.5 * (left + right), 0.5 * (left - right)
+    left, right = left_right(reference)
+    mid, reference_side = mid_side(reference)
     coded_left, coded_right, coded_mid = coder(left), coder(right), coder(mid)
     return {
         "mel": float(np.mean([log_mel_distance(coded_left, left, sampling_rate),
                               log_mel_distance(coded_right, right, sampling_rate)])),
         "si_sdr": float(np.mean([si_sdr(coded_left, left), si_sdr(coded_right, right)])),
-        "side_si_sdr": si_sdr(0.5 * (coded_left - coded_right), side),
+        "side_si_sdr": si_sdr(side(np.stack([coded_left, coded_right], axis=1)), reference_side),
         "mid_si_sdr": si_sdr(coded_mid, mid),
     }  # fmt: skip
 
@@ -97,7 +97,7 @@ def main() -> None:
         "8 kHz low-pass": lambda audio: lowpass_round_trip(audio, rate),
     }
 
-    files = sorted(p for p in Path(args.refs).iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    files = sorted(p for p in Path(args.refs).iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS)
     scores: dict[str, dict[str, dict[str, float]]] = {name: {} for name in systems}
     seconds = {}
     for path in files:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from transformers import EncodecModel
 
-from mono2stereo.evaluation.baselines import upmix_dsp
+from mono2stereo.dsp import upmix_dsp
 from mono2stereo.evaluation.evaluate import load_reference, reference_files
 from mono2stereo.evaluation.metrics import fold_down, scores_from_cues, spatial_cues
 from mono2stereo.inference.rendering import render_mid_side, render_parametric

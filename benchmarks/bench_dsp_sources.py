@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from mono2stereo.evaluation.baselines import upmix_dsp
+from mono2stereo.dsp import upmix_dsp
 
 SAMPLING_RATE = 44100
 BEAT_SECONDS = 0.5

@@ -17,6 +17,7 @@ import os
 
 import numpy as np
 
+from mono2stereo.audio import fold as fold_down
 from mono2stereo.inference import rendering
 from mono2stereo.inference.audio_io import read_audio
 
@@ -40,7 +41,7 @@ def main() -> None:
             generated = np.load(os.path.join(args.cache, f"{name}-seed{seed}.npy")) * np.float32(scale)
             for mode in MODES:
                 stereo, gain = rendering.render(mode, mono, generated, source.sampling_rate)
-                fold = stereo.mean(1)
+                fold = fold_down(stereo)
                 level = 10 * np.log10(np.mean(fold.astype(np.float64) ** 2) / np.mean(mono.astype(np.float64) ** 2))
                 rows[mode].append((level, np.abs(fold - mono).max(), np.abs(stereo).max(), gain))
     print("| render | fold-down level vs input (dB), mean / lowest | max abs(fold-down - input) | output peak | "

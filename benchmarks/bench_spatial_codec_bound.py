@@ -15,7 +15,7 @@ import platform
 import numpy as np
 import torch
 
-from mono2stereo.evaluation.baselines import upmix_dsp
+from mono2stereo.dsp import upmix_dsp
 from mono2stereo.evaluation.evaluate import load_reference, reference_files
 from mono2stereo.evaluation.metrics import evaluate_upmix, fold_down
 from mono2stereo.inference.resampling import resample

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import torch
 
-from mono2stereo.evaluation.baselines import upmix_dsp
+from mono2stereo.dsp import upmix_dsp
 from mono2stereo.inference.pipeline import Mono2StereoPipeline
 
 RATE = 44100

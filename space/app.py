@@ -20,9 +20,8 @@ from matplotlib.figure import Figure
 
 from mono2stereo.evaluation.metrics import spatial_cues, stereo_width_db
 from mono2stereo.evaluation.plots import goniometer_figure, stereo_field_figure
-from mono2stereo.inference import RENDER_MODES, AudioError, Mono2StereoPipeline, load_pipeline, read_audio
+from mono2stereo.inference import RENDER_MODES, AudioError, Upmixer, load_pipeline, read_audio
 from mono2stereo.inference.audio_io import fold_warning
-from mono2stereo.inference.dsp_pipeline import DspPipeline
 from mono2stereo.inference.options import check_seed
 from mono2stereo.modeling import Mono2StereoModel
 
@@ -74,17 +73,13 @@ THEME = gr.themes.Soft(
 )
 
 
-def model_name(pipeline: Mono2StereoPipeline | DspPipeline) -> str:
-    """How the model is named to users: `dsp:NAME`, or the folder or Hub id it was loaded from."""
-    if isinstance(pipeline, DspPipeline):
-        return f"dsp:{pipeline.name}"
-    source = pipeline.model.config.name_or_path
-    if not source:
-        return "a mono2stereo model"
-    return Path(source).name if os.path.isdir(source) else source  # a local folder by its name, not its path
+def model_name(pipeline: Upmixer) -> str:
+    """How the model is named to users: `dsp:NAME`, or the folder (by its name, not its path) or Hub id it was
+    loaded from."""
+    return Path(pipeline.name).name if os.path.isdir(pipeline.name) else pipeline.name
 
 
-def resolve_pipeline(model: str | None) -> tuple[Mono2StereoPipeline | DspPipeline, str | None]:
+def resolve_pipeline(model: str | None) -> tuple[Upmixer, str | None]:
     """The pipeline for `model` (None: the default model, else `dsp:sources`) and a note to show about it."""
     if model is None:
         try:
@@ -97,7 +92,7 @@ def resolve_pipeline(model: str | None) -> tuple[Mono2StereoPipeline | DspPipeli
             )
             return load_pipeline(FALLBACK_MODEL), note
     pipeline = load_pipeline(model)
-    if isinstance(pipeline, DspPipeline):
+    if not pipeline.generative:
         return pipeline, f"This demo runs the DSP upmixer `{model}`: style, render, seed and variants do not apply."
     return pipeline, None
 
@@ -178,15 +173,15 @@ def show_variant_slots(variants: float) -> list:
 
 
 def build_demo(
-    pipeline_or_model: Mono2StereoPipeline | DspPipeline | Mono2StereoModel | str,
+    pipeline_or_model: Upmixer | Mono2StereoModel | str,
     note: str | None = None,
     max_seconds: float = MAX_SECONDS,
 ) -> gr.Blocks:
     """The Space's Blocks around one loaded pipeline, with the named API endpoint `upmix`."""
     pipeline = load_pipeline(pipeline_or_model)
-    is_ai = isinstance(pipeline, Mono2StereoPipeline)
+    is_ai = pipeline.generative  # style, render, seed and variants apply
     name = model_name(pipeline)
-    styles = list(pipeline.model.config.styles) if is_ai else []
+    styles = list(pipeline.styles)
 
     @on_gpu
     def generate(mono: np.ndarray, rate: int, settings: dict, progress: gr.Progress) -> np.ndarray:

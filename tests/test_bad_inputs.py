@@ -90,7 +90,7 @@ def test_the_cli_refuses_a_bad_setting_in_one_line_before_loading_the_model(tmp_
 
 
 def test_a_dsp_upmixer_refuses_an_absurd_width():
-    pytest.importorskip("mono2stereo.evaluation.baselines")
+    pytest.importorskip("mono2stereo.dsp.upmixers")
     with pytest.raises(ValueError, match=r"width=1000000000.0 \(--width\) must be a number from 0 to"):
         DspPipeline("dsp:dual")(noise(), 8000, width=1e9)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from mono2stereo.evaluation.baselines import DSP_UPMIXERS, upmix_dsp
+from mono2stereo.dsp import DSP_UPMIXERS, upmix_dsp
 from mono2stereo.evaluation.metrics import spatial_cues, stereo_width_db
 
 SAMPLING_RATE = 22050

@@ -130,8 +130,9 @@ def test_a_model_system_is_upmixed_and_scored_best_of_n(references, tmp_path):
 
 
 def test_several_seeds_average_a_seeded_system_and_run_dsp_once(references):
-    from mono2stereo.evaluation.evaluate import dsp_system, evaluate_systems, load_reference, reference_files
+    from mono2stereo.evaluation.evaluate import evaluate_systems, load_reference, reference_files
     from mono2stereo.evaluation.report import markdown_table, system_means
+    from mono2stereo.evaluation.systems import dsp_system
 
     calls = []
 

@@ -205,7 +205,7 @@ def test_missing_model_folder_is_named(tmp_path):
 
 
 def test_dsp_models_dispatch_to_the_baselines():
-    baselines = pytest.importorskip("mono2stereo.evaluation.baselines")
+    baselines = pytest.importorskip("mono2stereo.dsp.upmixers")
     audio = noise(4000)
     stereo, rate = upmix(audio, 8000, model="dsp:dual")
     expected = baselines.upmix_dsp("dual", audio, 8000, width=1.0)

@@ -57,7 +57,7 @@ def test_each_variant_reports_its_own_side_gain():
 
 
 def test_a_dsp_upmix_reports_the_limit_it_applies():
-    pytest.importorskip("mono2stereo.evaluation.baselines")
+    pytest.importorskip("mono2stereo.dsp.upmixers")
     time = np.arange(RATE) / RATE
     sine = (0.98 * np.sin(2 * np.pi * 220 * time)).astype(np.float32)
     from mono2stereo.inference.pipeline import load_pipeline
@@ -80,3 +80,21 @@ def test_the_command_reports_each_variants_own_gain():
     assert notices[1].startswith("v3: ") and "0.80" in notices[1]
     clipping = UpmixOutput(None, RATE, np.array([0.9]), side_gain=np.array([1.0]))
     assert gain_notices(clipping) == ["the input peaks above full scale; scaled by 0.900"]
+
+
+def test_a_dsp_upmix_applies_exactly_the_gains_it_reports():
+    from mono2stereo.audio import mid_side
+    from mono2stereo.dsp import upmix_dsp
+    from mono2stereo.inference.pipeline import load_pipeline
+
+    mono = loud_master(1.25)  # the input itself passes full scale: one gain on the whole output
+    output = load_pipeline("dsp:allpass")(mono, RATE, width=2.0)
+    gain, least = float(output.peak_gain[0]), float(output.side_gain[0])
+    assert gain == pytest.approx(PEAK_CEILING / 1.25) and least < 1.0
+    mid, side = mid_side(output.audio.astype(np.float64))
+    np.testing.assert_allclose(mid, gain * mono, atol=1e-6)  # the reported gain is the one the mid got
+    _, unlimited_side = mid_side(upmix_dsp("dsp:allpass", mono, RATE, width=2.0).astype(np.float64))
+    loud = np.abs(unlimited_side) > 0.05
+    applied = side[loud] / (gain * unlimited_side[loud])  # the side gain each sample got
+    assert applied.min() == pytest.approx(least, abs=2e-3) and applied.max() == pytest.approx(1.0, abs=1e-5)
+    assert np.abs(output.audio).max() <= PEAK_CEILING

@@ -1,4 +1,4 @@
-"""Evaluation of stereo upmixes: spatial metrics against a reference, DSP baseline upmixers, the `eval` command."""
+"""Evaluation of stereo upmixes: spatial metrics against a reference, the PS-NN baseline, the `eval` command."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from typing import Any
 
 # Loaded on first use, so that the command line starts without scipy (an extra, not a base dependency).
 _EXPORTS = {
-    "DSP_UPMIXERS": "baselines",
-    "upmix_dsp": "baselines",
     "evaluate_upmix": "metrics",
     "spatial_cues": "metrics",
 }

@@ -7,18 +7,11 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from ..cli import CommandError
-
-DSP_PREFIX = "dsp:"
-MEAN_PREFIX = "mean:"
-PSNN_PREFIX = "psnn:"
-Upmixer = Callable[[np.ndarray, int, "int | None"], np.ndarray]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,60 +48,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_eval)
 
 
-def model_system(model: str, num_variants: int) -> Upmixer:
-    """An upmixer for a model system: 'default', a local path or a Hub id, through `mono2stereo.upmix`;
-    `mean:MODEL` is a spatial model with mean decoding (the regression baseline)."""
-    from mono2stereo import upmix
+def resolve_systems(names: list[str], num_variants: int) -> dict:
+    """Map each system name on the command line to its system (`systems.system_for`), failing before any audio is
+    processed."""
+    from .systems import system_for
 
-    decoding = "mean" if model.startswith(MEAN_PREFIX) else "sample"
-    model = model.removeprefix(MEAN_PREFIX)
-
-    def upmixer(mono: np.ndarray, sampling_rate: int, seed: int | None) -> np.ndarray:
-        output, _ = upmix(  # at the input's sampling rate
-            mono,
-            sampling_rate,
-            model=None if model == "default" else model,
-            seed=seed,
-            num_variants=num_variants,
-            decoding=decoding,
-        )
-        output = np.asarray(output, dtype=np.float32)
-        return output if output.ndim == 3 else output[None]
-
-    return upmixer
-
-
-def psnn_system(index: str) -> Upmixer:
-    """The PS-NN baseline over an index folder (deterministic: the seed is unused)."""
-    from .psnn import PsnnUpmixer
-
-    try:
-        upmix = PsnnUpmixer(index)
-    except ValueError as error:
-        raise CommandError(str(error)) from error
-
-    def upmixer(mono: np.ndarray, sampling_rate: int, seed: int | None) -> np.ndarray:
-        return upmix(mono, sampling_rate)[None]
-
-    upmixer.seeded = False
-    return upmixer
-
-
-def resolve_systems(names: list[str], num_variants: int) -> dict[str, Upmixer]:
-    """Map each system name on the command line to its upmixer, failing before any audio is processed."""
-    from .evaluate import dsp_system
-
-    systems: dict[str, Upmixer] = {}
+    systems = {}
     for name in names:
-        if name.startswith(DSP_PREFIX):
-            try:
-                systems[name] = dsp_system(name)
-            except ValueError as error:
-                raise CommandError(str(error)) from error
-        elif name.startswith(PSNN_PREFIX):
-            systems[name] = psnn_system(name.removeprefix(PSNN_PREFIX))
-        else:
-            systems[name] = model_system(name, num_variants)
+        try:
+            systems[name] = system_for(name, num_variants)
+        except (ValueError, OSError) as error:
+            raise CommandError(str(error)) from error
     return systems
 
 
@@ -119,9 +69,10 @@ def _file_name(track: str) -> str:
 def run_eval(args: argparse.Namespace) -> int:
     """Handler of `mono2stereo eval`."""
     try:  # matplotlib comes with the `eval` extra, not the base install
-        from .evaluate import evaluate_systems, load_reference, reference_files, upmix_seeds
+        from .evaluate import evaluate_systems, load_reference, reference_files
         from .plots import plot_band_cues, plot_stereo_field
         from .report import markdown_table, write_tables
+        from .systems import upmix_seeds
     except ModuleNotFoundError as error:
         raise CommandError(
             f"eval needs {error.name}, which is not installed; install it with pip install 'mono2stereo[eval]'"

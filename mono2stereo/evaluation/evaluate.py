@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .baselines import dsp_upmixer_name, upmix_dsp
+from ..audio import AUDIO_EXTENSIONS
 from .metrics import (
     SpatialCues,
     band_means,
@@ -19,12 +19,9 @@ from .metrics import (
     spatial_cues,
     stereo_width_db,
 )
+from .systems import System, upmix_seeds
 
-AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3", ".aiff", ".aif")
 REFERENCE = "reference"
-
-# An upmixer takes mono `(n,)`, its sampling rate and a seed; it returns `(variants, n, 2)` at that sampling rate.
-Upmixer = Callable[[np.ndarray, int, "int | None"], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -61,10 +58,10 @@ def reference_files(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"reference folder {str(folder)!r} does not exist; pass a folder of stereo audio")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
     if not files:
         raise ValueError(
-            f"reference folder {str(folder)!r} has no audio files ({', '.join(AUDIO_SUFFIXES)}); "
+            f"reference folder {str(folder)!r} has no audio files ({', '.join(AUDIO_EXTENSIONS)}); "
             "put stereo reference tracks there"
         )
     return files
@@ -79,24 +76,6 @@ def load_reference(path: str | Path, max_seconds: float | None = None) -> Refere
     if audio.shape[1] != 2:
         raise ValueError(f"reference {path.name} has {audio.shape[1]} channel(s); references must be stereo")
     return ReferenceTrack(name=path.stem, stereo=np.ascontiguousarray(audio), sampling_rate=sampling_rate)
-
-
-def dsp_system(name: str) -> Upmixer:
-    """An upmixer for a `dsp:NAME` system (deterministic: the seed is unused)."""
-    dsp_upmixer_name(name)  # fails early on an unknown name
-
-    def upmixer(mono: np.ndarray, sampling_rate: int, seed: int | None) -> np.ndarray:
-        return upmix_dsp(name, mono, sampling_rate)[None]
-
-    upmixer.seeded = False  # evaluate_systems runs it once, whatever the number of seeds
-    return upmixer
-
-
-def upmix_seeds(upmixer: Upmixer, seed: int | None, num_seeds: int) -> list[int | None]:
-    """The seeds `evaluate_systems` upmixes with: `num_seeds` from `seed` on, or just `seed` for a DSP upmixer."""
-    if num_seeds == 1 or not getattr(upmixer, "seeded", True):
-        return [seed]
-    return list(range(seed, seed + num_seeds))
 
 
 def _profile(cues: SpatialCues) -> BandProfile:
@@ -115,7 +94,7 @@ def _fit_length(audio: np.ndarray, num_samples: int) -> np.ndarray:
 
 def evaluate_systems(
     references: Sequence[ReferenceTrack],
-    systems: dict[str, Upmixer],
+    systems: dict[str, System],
     seed: int | None = None,
     field_track: str | None = None,
     on_step: Callable[[str, str], None] | None = None,
@@ -124,7 +103,7 @@ def evaluate_systems(
     """Fold each reference to mono, upmix it with every system and score the result against the reference.
 
     With several variants per upmix the scores are best-of-N. With `num_seeds` > 1, each seeded system (a model,
-    not a DSP upmixer: `upmixer.seeded` is False) upmixes each track with seeds `seed, seed + 1, ...`, one row
+    not a DSP upmixer: see `systems.upmix_seeds`) upmixes each track with seeds `seed, seed + 1, ...`, one row
     per seed: a generative model's score from one seed is noisy. `field_track` (default: the first) keeps the
     first seed's cues for the stereo-field plot; `on_step(track, system)` is called after each upmix is scored.
     """

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import wasserstein_distance
 
-from .bands import ErbBands, erb_bands, frame_length_for, short_time_spectrum
+from ..audio import fold, width_db
+from ..dsp.bands import ErbBands, erb_bands, frame_length_for, short_time_spectrum
 
 FRAMES_PER_TILE = 4
 SILENCE_BELOW_PEAK_DB = 60.0  # tiles this far below the loudest tile of the track are ignored
@@ -147,18 +148,13 @@ def cue_distribution_distances(estimate: SpatialCues, reference: SpatialCues) ->
 
 
 def stereo_width_db(stereo: np.ndarray) -> float:
-    """Side-to-mid energy ratio in dB, floored at `WIDTH_FLOOR_DB`."""
-    stereo = np.asarray(stereo, dtype=np.float64)
-    mid_energy = np.sum((0.5 * (stereo[:, 0] + stereo[:, 1])) ** 2)
-    side_energy = np.sum((0.5 * (stereo[:, 0] - stereo[:, 1])) ** 2)
-    if side_energy <= 0:
-        return WIDTH_FLOOR_DB
-    return float(max(10.0 * np.log10(side_energy / max(mid_energy, 1e-30)), WIDTH_FLOOR_DB))
+    """Side-to-mid energy ratio of `(n, 2)` audio in dB, floored at `WIDTH_FLOOR_DB`."""
+    return width_db(stereo, floor_db=WIDTH_FLOOR_DB)
 
 
 def fold_down(stereo: np.ndarray) -> np.ndarray:
     """The mono fold-down (L+R)/2 of `(n, 2)` audio."""
-    return (0.5 * (stereo[:, 0].astype(np.float64) + stereo[:, 1].astype(np.float64))).astype(np.float32)
+    return fold(np.asarray(stereo, dtype=np.float64)).astype(np.float32)
 
 
 def scale_invariant_sdr_db(estimate: np.ndarray, target: np.ndarray) -> float:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..audio import mid_side
 from .evaluate import REFERENCE, BandProfile, EvaluationResult
 from .metrics import SpatialCues, pan_position, stereo_width_db
 
@@ -125,8 +126,8 @@ def goniometer_points(stereo: np.ndarray, max_points: int = GONIOMETER_POINTS) -
     if stereo.ndim != 2 or stereo.shape[1] != 2:
         raise ValueError(f"a goniometer needs stereo audio shaped (num_samples, 2), got shape {stereo.shape}")
     step = max(1, -(-stereo.shape[0] // max_points))
-    left, right = stereo[::step, 0], stereo[::step, 1]
-    return (right - left) / np.sqrt(2.0), (left + right) / np.sqrt(2.0)
+    mid, side = mid_side(stereo[::step])
+    return -np.sqrt(2.0) * side, np.sqrt(2.0) * mid
 
 
 def _draw_goniometer(axes, side: np.ndarray, mid: np.ndarray, scale: float, title: str) -> None:

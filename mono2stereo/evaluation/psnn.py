@@ -23,6 +23,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
+from ..audio import AUDIO_EXTENSIONS, CHANNELS_FIRST, fold
 from ..inference.resampling import resample
 from ..modeling.spatial_codec import SpatialCodec, SpatialCodecConfig
 
@@ -44,7 +45,7 @@ def frame_keys(codec: SpatialCodec, mono: torch.Tensor) -> torch.Tensor:
 
 def build_index(folder: str | Path, output: str | Path, frame_step: int = 2, max_files: int | None = None) -> int:
     """Index every `frame_step`-th frame of the stereo files in `folder`; returns the number of frames indexed."""
-    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".wav", ".flac", ".ogg", ".mp3"))
+    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS)
     if not files:
         raise ValueError(f"{folder} has no audio files to index")
     codec = SpatialCodec(SpatialCodecConfig())
@@ -55,7 +56,7 @@ def build_index(folder: str | Path, output: str | Path, frame_step: int = 2, max
         if audio.shape[1] != 2:
             continue
         stereo = torch.from_numpy(np.ascontiguousarray(resample(audio, file_rate, rate).T))
-        keys.append(frame_keys(codec, stereo.mean(0))[::frame_step].half())
+        keys.append(frame_keys(codec, fold(stereo, CHANNELS_FIRST))[::frame_step].half())
         cues.append(codec.analyze(stereo[None])[0][::frame_step].half())
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ _LAZY_NAMES = {
     "load_pipeline": "pipeline",
     "upmix": "pipeline",
     "RENDER_MODES": "render_modes",
+    "Upmixer": "upmixer",
 }
 
 __all__ = list(_LAZY_NAMES)

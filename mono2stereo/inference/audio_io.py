@@ -12,15 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import soundfile as sf
 
-# Formats soundfile reads and writes, by file extension.
-AUDIO_EXTENSIONS = {
-    ".wav": "WAV",
-    ".flac": "FLAC",
-    ".ogg": "OGG",
-    ".mp3": "MP3",
-    ".aiff": "AIFF",
-    ".aif": "AIFF",
-}
+from ..audio import AUDIO_EXTENSIONS, AUDIO_FORMATS, fold, fold_energies, fold_level_db, level_ratio_db
+
 # Tags kept from input to output; soundfile stores them in wav (INFO chunk), flac and ogg (Vorbis comments).
 TAG_NAMES = ("title", "artist", "album", "date", "genre", "tracknumber", "comment", "copyright", "license")
 TAGGED_FORMATS = {"WAV", "FLAC", "OGG"}
@@ -106,16 +99,6 @@ def check_audio(audio: np.ndarray, sampling_rate: int, name: str = "input") -> n
     return audio
 
 
-def fold_level_db(stereo: np.ndarray) -> float:
-    """The fold-down `(L + R) / 2`'s energy relative to the mean of the channels', in dB (0 for dual mono)."""
-    channels = folded = 1e-20
-    for start in range(0, len(stereo), 1 << 16):  # in blocks: no float64 copy of a whole song
-        block = np.asarray(stereo[start : start + (1 << 16)], dtype=np.float64)
-        channels += float(np.square(block).sum()) / 2
-        folded += float(np.square(block.sum(axis=1) / 2).sum())
-    return float(10 * np.log10(folded / channels))
-
-
 def fold_warning(name: str, level_db: float | None) -> str | None:
     """The one-line warning for a fold-down that cancels (`level_db` below `FOLD_CANCEL_DB`), else None."""
     if level_db is None or level_db >= FOLD_CANCEL_DB:
@@ -147,7 +130,7 @@ def fold_to_mono(audio: np.ndarray, name: str = "input", channel: str = "mid") -
     if channels == 2:
         if channel != "mid":
             return audio[:, 0 if channel == "left" else 1]
-        return (audio[:, 0] + audio[:, 1]) / 2
+        return fold(audio)
     raise AudioError(
         f"{name} has {channels} channels; mono2stereo takes mono or stereo "
         "(fold it down first, e.g. with `sox in.wav -c 1 out.wav`)"
@@ -193,7 +176,7 @@ def read_audio(
     keep_stereo: bool = False,
     spool: bool = False,
 ) -> AudioFile:
-    """Read an audio file soundfile can decode (wav, flac, ogg, mp3, aiff) and fold it to mono.
+    """Read an audio file soundfile can decode (wav, flac, ogg, opus, mp3, aiff) and fold it to mono.
 
     Only the first `max_seconds` are decoded when given. `channel` picks what stereo becomes: the fold-down
     `(L + R) / 2` (`mid`), or one channel. `keep_stereo` also returns the stereo as read. With `spool`, the mono
@@ -219,7 +202,7 @@ def read_audio(
     except sf.LibsndfileError as error:
         reason = error.error_string
         if "possibly a pipe" in reason or "unknown format" in reason.lower():
-            reason = "not audio that soundfile can decode (damaged, or not a wav, flac, ogg, mp3 or aiff file)"
+            reason = "not audio that soundfile can decode (damaged, or not a wav, flac, ogg, opus, mp3 or aiff file)"
         raise AudioError(f"cannot read {path}: {reason}") from None
     except sf.SoundFileRuntimeError as error:  # decoding errors after a good header, e.g. "flac decoder lost sync"
         raise AudioError(f"cannot read {path}: {error}; the file may be truncated or damaged") from None
@@ -259,16 +242,16 @@ def _spool_mono(file: sf.SoundFile, path: str, frames: int, channel: str, keep_s
             if len(mono):
                 peak = max(peak, float(np.max(np.abs(mono))))
             if measure_fold:
-                wide = block.astype(np.float64)
-                channel_energy += float(np.square(wide).sum()) / 2
-                folded_energy += float(np.square(wide.sum(axis=1) / 2).sum())
+                block_channels, block_folded = fold_energies(block)
+                channel_energy += block_channels
+                folded_energy += block_folded
             spool.append(mono)
             if stereo is not None:
                 stereo.append(block)
     except BaseException:
         _close_all(spool, stereo)
         raise
-    level = float(10 * np.log10(folded_energy / channel_energy)) if measure_fold else None
+    level = level_ratio_db(folded_energy, channel_energy) if measure_fold else None
     return spool, stereo, peak, level
 
 
@@ -295,10 +278,10 @@ def check_header(path: str, sampling_rate: int, channels: int) -> None:
 def audio_format(path: str | os.PathLike) -> str:
     """The soundfile format (`WAV`, `FLAC`, ...) named by a file's extension."""
     extension = os.path.splitext(os.fspath(path))[1].lower()
-    if extension not in AUDIO_EXTENSIONS:
-        known = ", ".join(sorted(AUDIO_EXTENSIONS))
+    if extension not in AUDIO_FORMATS:
+        known = ", ".join(sorted(AUDIO_FORMATS))
         raise AudioError(f"cannot write {os.fspath(path)}: unknown extension {extension!r}; use one of {known}")
-    return AUDIO_EXTENSIONS[extension]
+    return AUDIO_FORMATS[extension]
 
 
 class AudioWriter:
@@ -428,6 +411,7 @@ def _process_alive(pid: int) -> bool:
 
 __all__ = [
     "AUDIO_EXTENSIONS",
+    "AUDIO_FORMATS",
     "AudioError",
     "AudioFile",
     "AudioWriter",

@@ -1,6 +1,6 @@
 """Rendering a song of any length in blocks with overlap, each block written out as soon as it is done.
 
-The render's cues are local (an STFT of `rendering.ANALYSIS_SECONDS`, a few frames of smoothing, a decorrelation
+The render's cues are local (an STFT of `dsp.bands.ANALYSIS_SECONDS`, a few frames of smoothing, a decorrelation
 filter of tens of ms, the side limiter's look-ahead), so a block rendered with `block_margin` samples of the song on
 each side equals the same span of a whole-song render. Two passes: the first sums what the whole song decides
 (the generated side's lean per band, and the peak of the output's mid, which sets the one gain for an input that
@@ -16,8 +16,11 @@ from typing import Protocol
 
 import numpy as np
 
+from ..audio import PEAK_CEILING, from_mid_side, input_gain, side
+from ..dsp.bands import BandAnalysis
+from ..dsp.decorrelators import decorrelate, decorrelation_filter
 from . import rendering
-from .limiting import input_gain, lookahead_samples, side_gain
+from .limiting import lookahead_samples, side_gain
 
 BLOCK_SECONDS = 10.0
 STATISTICS_SECONDS = 10.0  # the first pass's blocks: fixed, so the render's block length does not change the lean
@@ -44,8 +47,8 @@ class ArraySink:
 
 def block_margin(sampling_rate: int) -> int:
     """Samples of context each side of a block: the STFT window twice, the decorrelator and the limiter's reach."""
-    n_fft = rendering._BandAnalysis.fft_size(sampling_rate)
-    filter_length = len(rendering.decorrelation_filter(sampling_rate))
+    n_fft = BandAnalysis.fft_size(sampling_rate)
+    filter_length = len(decorrelation_filter(sampling_rate))
     margin = 2 * n_fft + filter_length + 4 * lookahead_samples(sampling_rate)
     hop = n_fft // 4
     return math.ceil(margin / hop) * hop  # whole hops keep every block's STFT frames on the song's frames
@@ -53,7 +56,7 @@ def block_margin(sampling_rate: int) -> int:
 
 def block_length(sampling_rate: int, block_seconds: float = BLOCK_SECONDS) -> int:
     """Samples per block: about `block_seconds`, in whole STFT hops."""
-    hop = rendering._BandAnalysis.fft_size(sampling_rate) // 4
+    hop = BandAnalysis.fft_size(sampling_rate) // 4
     return max(1, round(block_seconds * sampling_rate / hop)) * hop
 
 
@@ -92,7 +95,7 @@ def render_song(
     num_samples = len(mono)
     block = block_length(sampling_rate, block_seconds)
     margin = block_margin(sampling_rate)
-    filter_length = len(rendering.decorrelation_filter(sampling_rate))
+    filter_length = len(decorrelation_filter(sampling_rate))
     lean, peak = song_statistics(mode, mono, generated, sampling_rate, block_length(sampling_rate, STATISTICS_SECONDS))
     gain = np.float32(input_gain(peak))
     least = 1.0
@@ -103,21 +106,20 @@ def render_song(
         decorrelated = None
         if mode == "parametric":  # the filter's memory reaches back before the span
             history = max(0, first - filter_length)
-            decorrelated = rendering.decorrelate(mono[history:last] * gain, sampling_rate)[first - history :]
+            decorrelated = decorrelate(mono[history:last] * gain, sampling_rate)[first - history :]
         stereo = rendering.render_unlimited(
             mode, mono_span, generated_span, sampling_rate, width, lean=lean, decorrelated=decorrelated
         )
         mid = rendering.render_mid(mode, mono_span, generated_span).astype(np.float32)
-        side = (stereo[:, 0] - stereo[:, 1]) / 2
-        limiter = side_gain(mid, side, sampling_rate)
+        stereo_side = side(stereo)
+        limiter = side_gain(mid, stereo_side, sampling_rate)
         keep = slice(start - first, stop - first)
         block_least = float(limiter[keep].min())
         if block_least < 1.0:
-            limited = limiter[keep] * side[keep]
-            out = np.stack([mid[keep] + limited, mid[keep] - limited], axis=1)
+            out = from_mid_side(mid[keep], limiter[keep] * stereo_side[keep])
         else:
             out = stereo[keep]
-        np.clip(out, -rendering.PEAK_CEILING, rendering.PEAK_CEILING, out=out)
+        np.clip(out, -PEAK_CEILING, PEAK_CEILING, out=out)
         least = min(least, block_least)
         sink.write(out)
     return float(gain), least
@@ -169,9 +171,8 @@ def limit_into(
         side_span = np.asarray(side[first:last], dtype=np.float32) * gain
         limiter = side_gain(mid_span, side_span, sampling_rate)
         keep = slice(start - first, stop - first)
-        limited = limiter[keep] * side_span[keep]
-        out = np.stack([mid_span[keep] + limited, mid_span[keep] - limited], axis=1)
-        np.clip(out, -rendering.PEAK_CEILING, rendering.PEAK_CEILING, out=out)
+        out = from_mid_side(mid_span[keep], limiter[keep] * side_span[keep])
+        np.clip(out, -PEAK_CEILING, PEAK_CEILING, out=out)
         least = min(least, float(limiter[keep].min()))
         sink.write(out)
     return float(gain), least

@@ -8,14 +8,16 @@ import sys
 
 from tqdm.auto import tqdm
 
+from ..audio import AUDIO_FORMATS
 from ..cli import CommandError
-from .audio_io import AUDIO_EXTENSIONS, fold_warning
+from ..dsp import DSP_PREFIX
+from .audio_io import fold_warning
 from .catalogue import is_quiet_process, process_device, run_jobs
 from .files import expand_inputs, output_is_folder, plan_jobs, upmix_file
 from .options import CHANNELS, check_upmix_options
 from .render_modes import RENDER_MODES
 
-FORMATS = sorted({extension.lstrip(".") for extension in AUDIO_EXTENSIONS})
+FORMATS = sorted({extension.lstrip(".") for extension in AUDIO_FORMATS})
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,13 +79,10 @@ def default_threads() -> int:
 
 def check_model_name(model: str | None) -> None:
     """Refuse an unknown `dsp:NAME` before anything is loaded."""
-    if model and model.startswith("dsp:"):
-        from .dsp_pipeline import dsp_upmixer
+    if model and model.startswith(DSP_PREFIX):
+        from ..dsp.upmixers import dsp_upmixer_name
 
         try:
-            dsp_upmixer()  # the DSP upmixers are installed
-            from mono2stereo.evaluation.baselines import dsp_upmixer_name
-
             dsp_upmixer_name(model)
         except ValueError as error:
             raise CommandError(str(error)) from None
@@ -180,8 +179,7 @@ def run_upmix(args: argparse.Namespace) -> int:
     pipeline = load(args.model, args.device or process_device())  # several processes: each on its own device
     try:
         pipeline.check_settings(args.style, args.width, args.render, args.variants, args.batch_size)
-        if hasattr(pipeline, "window_frames"):
-            pipeline.window_frames(args.window, args.overlap)
+        pipeline.window_frames(args.window, args.overlap)
     except ValueError as error:
         raise CommandError(str(error)) from None
 
@@ -245,7 +243,7 @@ def gain_notices(output) -> list[str]:
 
 def run_info(args: argparse.Namespace) -> int:
     """Print a model's configuration summary."""
-    if args.model and args.model.startswith("dsp:"):
+    if args.model and args.model.startswith(DSP_PREFIX):
         raise CommandError(f"{args.model} is a DSP upmixer; it has no model configuration to show")
     check_device(args.device)
     pipeline = load(args.model, args.device)

@@ -7,11 +7,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .audio_io import AUDIO_EXTENSIONS, AudioWriter, audio_format, read_audio
+from ..audio import AUDIO_EXTENSIONS, AUDIO_FORMATS
+from .audio_io import AudioWriter, audio_format, read_audio
 from .output import UpmixOutput
 
-# Input formats written again as themselves when the output is a folder; others (mp3) become wav.
-KEPT_FORMATS = (".wav", ".flac", ".ogg", ".aiff", ".aif")
+# Input formats written again as themselves when the output is a folder; the others (mp3, opus) become wav.
+KEPT_FORMATS = tuple(extension for extension, kind in AUDIO_FORMATS.items() if kind != "MP3")
 
 
 @dataclass

@@ -14,19 +14,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-PEAK_CEILING = 0.999  # the one ceiling for every output: model renders and DSP upmixers alike
+from ..audio import PEAK_CEILING, from_mid_side, input_gain, peak_gain
+
 LOOKAHEAD_SECONDS = 0.005
-
-
-def input_gain(peak: float, ceiling: float = PEAK_CEILING) -> float:
-    """The one gain (<= 1) that brings an input peaking at `peak` within `ceiling`; 1.0 when it already is."""
-    return 1.0 if peak <= ceiling else ceiling / peak
-
-
-def peak_gain(stereo: np.ndarray, ceiling: float = PEAK_CEILING) -> float:
-    """The one gain (<= 1) that keeps every sample of `stereo` within `ceiling`, for a whole mix turned down at once
-    (`mixing` places stems itself; its mid is no input to keep)."""
-    return input_gain(float(np.max(np.abs(stereo))) if stereo.size else 0.0, ceiling)
 
 
 def lookahead_samples(sampling_rate: int) -> int:
@@ -60,9 +50,7 @@ def limit_side(
 ) -> tuple[np.ndarray, float]:
     """Stereo `mid +- gain * side` `(samples, 2)`, the side gain from `side_gain`; returns (stereo, least gain)."""
     gain = side_gain(mid, side, sampling_rate, ceiling)
-    limited = gain * np.asarray(side, dtype=np.float32)
-    mid = np.asarray(mid, dtype=np.float32)
-    stereo = np.stack([mid + limited, mid - limited], axis=1)
+    stereo = from_mid_side(np.asarray(mid, dtype=np.float32), gain * np.asarray(side, dtype=np.float32))
     # float32 rounding of mid + side can land a hair above the ceiling; never let it pass
     np.clip(stereo, -ceiling, ceiling, out=stereo)
     return stereo, float(gain.min()) if gain.size else 1.0

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from ..dsp import DSP_PREFIX
+
 HUB_TIMEOUT_SECONDS = 5.0
 HUB_FILES = ["*.json", "*.safetensors", "README.md"]
 
@@ -66,7 +68,7 @@ def fetch_model(model_id: str) -> str:
 
 def resolve_model(name: str) -> str:
     """`name` itself for a folder or `dsp:NAME`; the local folder of a Hub id (see `fetch_model`)."""
-    if name.startswith("dsp:") or not looks_like_hub_id(name):
+    if name.startswith(DSP_PREFIX) or not looks_like_hub_id(name):
         return name
     return fetch_model(name)
 

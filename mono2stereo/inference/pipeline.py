@@ -16,16 +16,18 @@ import warnings
 import numpy as np
 import torch
 
+from ..dsp import DSP_PREFIX
 from ..modeling import Mono2StereoModel
 from . import rendering
 from .audio_io import check_audio, fold_level_db, fold_to_mono, fold_warning
 from .block_render import ArraySink, AudioSink, render_cues, render_song
 from .default_model import default_model_path
-from .dsp_pipeline import DSP_PREFIX, DspPipeline
+from .dsp_pipeline import DspPipeline
 from .options import check_seed, check_upmix_options
 from .output import UpmixOutput
 from .resampling import resampled_length
 from .spool import AudioSpool, resample_to_spool
+from .upmixer import Upmixer
 from .window_generation import Progress, WindowedGeneration, group_progress
 
 DECODINGS = ("sample", "mean", "mean-level")
@@ -52,7 +54,9 @@ def load_model(name_or_path: str | os.PathLike, device: str | None = None) -> Mo
 
 
 class Mono2StereoPipeline(WindowedGeneration):
-    """Holds a loaded model and upmixes audio with one call; see `__call__`."""
+    """Holds a loaded model and upmixes audio with one call; see `__call__`. An `Upmixer`."""
+
+    generative = True
 
     def __init__(self, model: Mono2StereoModel, device: str | torch.device | None = None):
         if not isinstance(model, Mono2StereoModel):
@@ -68,6 +72,16 @@ class Mono2StereoPipeline(WindowedGeneration):
     def device(self) -> torch.device:
         """Where the model runs."""
         return next(self.model.parameters()).device
+
+    @property
+    def name(self) -> str:
+        """The folder or Hub id the model was loaded from, or "a mono2stereo model" for one built in memory."""
+        return self.model.config.name_or_path or "a mono2stereo model"
+
+    @property
+    def styles(self) -> tuple[str, ...]:
+        """The model's style tags."""
+        return tuple(self.model.config.styles)
 
     def window_frames(self, window_seconds: float | None, overlap_seconds: float | None) -> tuple[int, int]:
         """Window and overlap in codec frames from seconds (None: the model's window, min(1 s, window / 4))."""
@@ -319,11 +333,12 @@ class Mono2StereoPipeline(WindowedGeneration):
 
 
 def load_pipeline(
-    model: Mono2StereoModel | Mono2StereoPipeline | DspPipeline | str | os.PathLike | None = None,
+    model: Mono2StereoModel | Upmixer | str | os.PathLike | None = None,
     device: str | None = None,
-) -> Mono2StereoPipeline | DspPipeline:
-    """A pipeline for a loaded model, a folder, a Hub id, `dsp:NAME`, or None (the default model)."""
-    if isinstance(model, (Mono2StereoPipeline, DspPipeline)):
+) -> Upmixer:
+    """A pipeline for a loaded model, a folder, a Hub id, `dsp:NAME`, or None (the default model); an `Upmixer`
+    (a pipeline already) is returned as it is."""
+    if isinstance(model, Upmixer):
         return model
     if isinstance(model, Mono2StereoModel):
         return Mono2StereoPipeline(model, device)
@@ -345,7 +360,7 @@ _last_pipeline: dict = {}
 def upmix(
     audio: np.ndarray,
     sampling_rate: int,
-    model: Mono2StereoModel | Mono2StereoPipeline | DspPipeline | str | os.PathLike | None = None,
+    model: Mono2StereoModel | Upmixer | str | os.PathLike | None = None,
     style: str | None = None,
     width: float = 1.0,
     render: str = "mid-side",
@@ -391,4 +406,4 @@ def upmix(
     return output.audio, output.sampling_rate
 
 
-__all__ = ["Mono2StereoPipeline", "UpmixOutput", "load_model", "load_pipeline", "upmix", "default_device"]
+__all__ = ["Mono2StereoPipeline", "Upmixer", "UpmixOutput", "load_model", "load_pipeline", "upmix", "default_device"]

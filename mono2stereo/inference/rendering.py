@@ -32,14 +32,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .limiting import PEAK_CEILING
+from ..audio import PEAK_CEILING, fold, from_mid_side, mid_side
+from ..dsp.bands import BandAnalysis
+from ..dsp.decorrelators import decorrelate
 from .render_modes import RENDER_MODES
 
-DECORRELATOR_DECAY_SECONDS = 0.01  # noise-burst time constant: long enough to decorrelate, short to not smear
-ANALYSIS_SECONDS = 0.04  # STFT window of the parametric mode
-SMOOTHING_FRAMES = 5  # moving average of the band energies over time, in STFT hops (~50 ms)
-ERB_PER_BAND = 1.5
-ENERGY_FLOOR = 1e-20  # band energies are sums of |STFT|^2: about n_fft^2 / 8 per band at full scale
 MAX_EQUALISATION_DB = 40.0  # the mid-side equaliser's largest boost, where the generated mid is near silence
 # Share of the generated side's correlated part that the mid-side render rebuilds from the input. Chosen on held-out
 # real songs (benchmarks/RESULTS.md, "Coherent side"): 0.25 lowers the ILD distance, 0.75 and more over-pan.
@@ -65,11 +62,11 @@ def render_mid_side(
     """
     if not 0.0 <= coherent <= 1.0:
         raise ValueError(f"coherent={coherent} must be between 0 and 1")
-    side = (generated[:, 0] - generated[:, 1]) / 2
+    mid, side = mid_side(generated)
     if equalise or lean is not None:
-        analysis = _BandAnalysis(sampling_rate, mono.shape[0])
+        analysis = BandAnalysis(sampling_rate, mono.shape[0])
         side_spectrum = analysis.stft(side)
-        generated_mid = analysis.stft((generated[:, 0] + generated[:, 1]) / 2)
+        generated_mid = analysis.stft(mid)
         if lean is not None:
             side_spectrum = side_spectrum - analysis.per_bin(torch.as_tensor(lean))[:, None] * generated_mid
             side = analysis.istft(side_spectrum)
@@ -91,93 +88,15 @@ def render_mid_side(
         target = power_gain * side_energy
         energy = analysis.band_energy(side_spectrum.abs() ** 2)
         side = analysis.istft(analysis.per_bin(((target + floor) / (energy + floor)).sqrt()) * side_spectrum)
-    side = width * side
-    return np.stack([mono + side, mono - side], axis=1).astype(np.float32)
+    return from_mid_side(mono, width * side).astype(np.float32)
 
 
 def render_codec(generated: np.ndarray, width: float = 1.0) -> np.ndarray:
     """The generated stereo with its side scaled by `width` (unchanged at `width=1`)."""
     if width == 1.0:
         return generated.astype(np.float32, copy=True)
-    side = width * (generated[:, 0] - generated[:, 1]) / 2
-    mid = (generated[:, 0] + generated[:, 1]) / 2
-    return np.stack([mid + side, mid - side], axis=1).astype(np.float32)
-
-
-def erb_band_index(frequencies: np.ndarray, nyquist: float, erb_per_band: float = ERB_PER_BAND) -> np.ndarray:
-    """Band of each frequency: bands `erb_per_band` wide on the ERB-rate scale between 0 Hz and `nyquist`."""
-
-    def erb_rate(f):
-        return 21.4 * np.log10(1 + 0.00437 * np.asarray(f, dtype=np.float64))
-
-    num_bands = max(1, int(erb_rate(nyquist) / erb_per_band))
-    return np.minimum((erb_rate(frequencies) / erb_rate(nyquist) * num_bands).astype(np.int64), num_bands - 1)
-
-
-def decorrelation_filter(sampling_rate: int, decay_seconds: float = DECORRELATOR_DECAY_SECONDS) -> np.ndarray:
-    """A fixed exponentially decaying noise burst of unit energy; convolving with it decorrelates a signal."""
-    length = max(8, int(4 * decay_seconds * sampling_rate))
-    time = np.arange(length) / sampling_rate
-    burst = np.random.default_rng(0).standard_normal(length) * np.exp(-time / decay_seconds)
-    return burst / np.sqrt(np.sum(burst**2))
-
-
-def decorrelate(audio: np.ndarray, sampling_rate: int) -> np.ndarray:
-    """`audio` convolved with `decorrelation_filter` (FFT convolution), trimmed to its length."""
-    impulse = decorrelation_filter(sampling_rate)
-    size = audio.shape[0] + impulse.shape[0] - 1
-    spectrum = np.fft.rfft(audio.astype(np.float64), size) * np.fft.rfft(impulse, size)
-    return np.fft.irfft(spectrum, size)[: audio.shape[0]].astype(np.float32)
-
-
-class _BandAnalysis:
-    """STFT (`ANALYSIS_SECONDS` windows, 75 % overlap) and ERB-band energies smoothed over `SMOOTHING_FRAMES`."""
-
-    def __init__(self, sampling_rate: int, num_samples: int):
-        self.num_samples = num_samples
-        self.n_fft = self.fft_size(sampling_rate)
-        self.hop = self.n_fft // 4
-        self.window = torch.hann_window(self.n_fft, dtype=torch.float64)
-        self.pad = max(0, self.n_fft - num_samples)  # torch.stft needs at least one window of audio
-        frequencies = np.fft.rfftfreq(self.n_fft, 1 / sampling_rate)
-        self.bands = torch.from_numpy(erb_band_index(frequencies, sampling_rate / 2))
-        num_bands = int(self.bands.max()) + 1
-        self.assignment = torch.nn.functional.one_hot(self.bands, num_bands).T.to(torch.float64)  # (bands, bins)
-
-    @staticmethod
-    def fft_size(sampling_rate: int) -> int:
-        """The STFT length: the power of two nearest `ANALYSIS_SECONDS` (at least 64); the hop is a quarter."""
-        return max(64, 2 ** round(np.log2(ANALYSIS_SECONDS * sampling_rate)))
-
-    def stft(self, signal: np.ndarray) -> torch.Tensor:
-        signal = torch.from_numpy(np.pad(np.asarray(signal, dtype=np.float64), (0, self.pad)))
-        return torch.stft(signal, self.n_fft, self.hop, window=self.window, return_complex=True)  # (bins, frames)
-
-    def istft(self, spectrum: torch.Tensor) -> np.ndarray:
-        length = self.num_samples + self.pad
-        return torch.istft(spectrum, self.n_fft, self.hop, window=self.window, length=length)[
-            : self.num_samples
-        ].numpy()
-
-    def band_energy(self, values: torch.Tensor) -> torch.Tensor:
-        """`(bins, frames)` to `(bands, frames)`, smoothed over time."""
-        energy = self.assignment @ values
-        smoothed = torch.nn.functional.avg_pool1d(
-            energy[:, None], SMOOTHING_FRAMES, stride=1, padding=SMOOTHING_FRAMES // 2, count_include_pad=False
-        )
-        return smoothed[:, 0, : energy.shape[-1]]
-
-    def per_bin(self, per_band: torch.Tensor) -> torch.Tensor:
-        """`(bands, frames)` to `(bins, frames)`: each bin takes its band's value."""
-        return per_band[self.bands]
-
-    @staticmethod
-    def floor(*energies: torch.Tensor) -> float:
-        """A tiny energy that keeps ratios finite: that of a band at -200 dB of full scale.
-
-        A fixed one, not one relative to the loudest band, so a block of a song gets the floor of the whole song.
-        """
-        return ENERGY_FLOOR
+    mid, side = mid_side(generated)
+    return from_mid_side(mid, width * side).astype(np.float32)
 
 
 def render_parametric(
@@ -193,10 +112,9 @@ def render_parametric(
     `lean` as in `render_mid_side`. `decorrelated` is `decorrelate(mono)` when the caller has it (a block of a
     longer song needs the filter's memory from before the block).
     """
-    analysis = _BandAnalysis(sampling_rate, mono.shape[0])
+    analysis = BandAnalysis(sampling_rate, mono.shape[0])
     spectrum = analysis.stft(mono)
-    generated_mid = analysis.stft((generated[:, 0] + generated[:, 1]) / 2)
-    generated_side = analysis.stft((generated[:, 0] - generated[:, 1]) / 2)
+    generated_mid, generated_side = (analysis.stft(signal) for signal in mid_side(generated))
     if lean is not None:
         generated_side = generated_side - analysis.per_bin(torch.as_tensor(lean))[:, None] * generated_mid
     decorrelated = analysis.stft(decorrelate(mono, sampling_rate) if decorrelated is None else decorrelated)
@@ -217,8 +135,7 @@ def render_parametric(
     equalise = (input_energy / (analysis.band_energy(decorrelated.abs() ** 2) + floor)).sqrt()
 
     side = width * (analysis.per_bin(alpha) * spectrum + analysis.per_bin(beta * equalise) * decorrelated)
-    side = analysis.istft(side)
-    return np.stack([mono + side, mono - side], axis=1).astype(np.float32)
+    return from_mid_side(mono, analysis.istft(side)).astype(np.float32)
 
 
 def side_lean(generated: np.ndarray, sampling_rate: int) -> tuple[np.ndarray, np.ndarray]:
@@ -227,9 +144,8 @@ def side_lean(generated: np.ndarray, sampling_rate: int) -> tuple[np.ndarray, np
     Their ratio (summed over every block of a song first) is the song's lean: the share of the generated mid that
     the generated side carries on average, positive towards the left.
     """
-    analysis = _BandAnalysis(sampling_rate, generated.shape[0])
-    mid = analysis.stft((generated[:, 0] + generated[:, 1]) / 2)
-    side = analysis.stft((generated[:, 0] - generated[:, 1]) / 2)
+    analysis = BandAnalysis(sampling_rate, generated.shape[0])
+    mid, side = (analysis.stft(signal) for signal in mid_side(generated))
     cross = (analysis.assignment @ (side * mid.conj()).real).sum(-1)
     energy = (analysis.assignment @ (mid.abs() ** 2)).sum(-1)
     return cross.numpy(), energy.numpy()
@@ -262,7 +178,7 @@ def render_unlimited(
 
 def render_mid(mode: str, mono: np.ndarray, generated: np.ndarray) -> np.ndarray:
     """The output's mid in `mode`: the input, or in `codec` the generated mid."""
-    return (generated[:, 0] + generated[:, 1]) / 2 if mode == "codec" else mono
+    return fold(generated) if mode == "codec" else mono
 
 
 def render(
@@ -294,7 +210,4 @@ __all__ = [
     "render_mid_side",
     "render_codec",
     "render_parametric",
-    "decorrelate",
-    "decorrelation_filter",
-    "erb_band_index",
 ]

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from scipy.signal import oaconvolve
 
+from ..audio import CHANNELS_FIRST, from_mid_side, left_right, mid_side, peak_gain, side
 from ..inference.audio_io import AudioError, check_audio, fold_to_mono
-from ..inference.limiting import peak_gain
 from .polyphony import POLYPHONIC_ABOVE, polyphony
 from .roles import ROLE_INSTRUMENTS, check_role, role_from_name
 from .styles import (
@@ -150,22 +150,21 @@ def panned_side(audio: np.ndarray, pan: float, delay: int) -> np.ndarray:
         return (-pan * audio).astype(np.float32)
     late = np.concatenate([np.zeros(delay, dtype=np.float32), audio[:-delay]]) if delay < audio.shape[0] else 0 * audio
     left, right = (audio, late) if pan < 0 else (late, audio)
-    return ((1 - pan) * left - (1 + pan) * right) / 2
+    return side(np.stack([(1 - pan) * left, (1 + pan) * right], axis=1))
 
 
 def upmixed_side(pipeline, audio: np.ndarray, sampling_rate: int, style: str, seed: int) -> np.ndarray:
-    """The side of the upmixer's stereo for `audio`, scaled back to the loudness of its mid (which is `audio`)."""
-    from ..inference.dsp_pipeline import DspPipeline
+    """The side of the upmixer's stereo for `audio`, scaled back to the loudness of its mid (which is `audio`).
 
-    if isinstance(pipeline, DspPipeline):
-        output = pipeline(audio, sampling_rate)
+    `pipeline` is an `inference.Upmixer`; a generative one gets the seed, and the style when it knows it."""
+    if pipeline.generative:
+        output = pipeline(audio, sampling_rate, style=style if style in pipeline.styles else None, seed=seed)
     else:
-        known = style in pipeline.model.config.styles
-        output = pipeline(audio, sampling_rate, style=style if known else None, seed=seed)
+        output = pipeline(audio, sampling_rate)
     stereo = output.audio.astype(np.float64)
-    mid, side = stereo.mean(axis=1), (stereo[:, 0] - stereo[:, 1]) / 2
+    mid, upmixed = mid_side(stereo)
     scale = float(mid @ audio) / max(float(audio.astype(np.float64) @ audio), 1e-30)  # the upmixer's peak gain
-    return (side / scale).astype(np.float32) if scale > 1e-6 else np.zeros_like(audio)
+    return (upmixed / scale).astype(np.float32) if scale > 1e-6 else np.zeros_like(audio)
 
 
 def room_side(send: np.ndarray, style: str, sampling_rate: int, generator: torch.Generator) -> tuple[np.ndarray, dict]:
@@ -175,11 +174,11 @@ def room_side(send: np.ndarray, style: str, sampling_rate: int, generator: torch
     rt60 = uniform(generator, *ROOM_RT60_RANGE_S)
     length = max(1, int(min(rt60, send.shape[0] / sampling_rate) * sampling_rate))
     noise = torch.randn((3, length), generator=generator)
-    left, right = room_responses(room.reverb_correlation, rt60, length, sampling_rate, noise).numpy()
+    responses = room_responses(room.reverb_correlation, rt60, length, sampling_rate, noise).numpy()  # (2, length)
     settings = {"reverb_send": level, "reverb_correlation": room.reverb_correlation, "rt60_s": rt60}
     if room.reverb_correlation >= 1.0:
         return np.zeros_like(send), settings
-    wet_side = oaconvolve(send, (left - right) / 2)[: send.shape[0]]
+    wet_side = oaconvolve(send, side(responses, CHANNELS_FIRST))[: send.shape[0]]
     return (level * wet_side).astype(np.float32), settings
 
 
@@ -192,19 +191,11 @@ def positions_over_time(audio: np.ndarray, side: np.ndarray, sampling_rate: int)
     def rms(signal: np.ndarray) -> np.ndarray:
         return np.sqrt(np.mean(np.pad(signal, (0, padding)).reshape(count, hop).astype(np.float64) ** 2, axis=1))
 
-    left, right, level = rms(audio + side), rms(audio - side), rms(audio)
+    left, right = (rms(channel) for channel in left_right(from_mid_side(audio, side)))
+    level = rms(audio)
     audible = level > level.max() * 10 ** (SILENT_BELOW_DB / 20) if level.max() > 0 else np.zeros(count, bool)
     balance = (right - left) / np.maximum(right + left, 1e-30)
     return [round(float(value), 4) if keep else None for value, keep in zip(balance, audible)]
-
-
-def upmixer_name(pipeline) -> str:
-    """`dsp:NAME`, or the folder or Hub id a model was loaded from."""
-    from ..inference.dsp_pipeline import DspPipeline
-
-    if isinstance(pipeline, DspPipeline):
-        return f"dsp:{pipeline.name}"
-    return pipeline.model.config.name_or_path or "a mono2stereo model"
 
 
 def mix(
@@ -259,7 +250,7 @@ def mix(
         generator = torch.Generator().manual_seed(variant_seed)
         pans = draw_stem_pans(style, [role_of[name] for name in names], generator)
         max_itd = STYLE_ROOMS[style].max_itd_s
-        side, stem_placements = np.zeros_like(dry), []
+        stems_side, stem_placements = np.zeros_like(dry), []
         for index, (name, pan) in enumerate(zip(names, pans)):
             delay = int(round(abs(pan) * max_itd * sampling_rate))
             stem_side = panned_side(audio[name], pan, delay)
@@ -269,7 +260,7 @@ def mix(
                 if image > 0:
                     stem_seed = variant_seed * UPMIX_SEED_STRIDE + index
                     stem_side += image * upmixed_side(pipeline, audio[name], sampling_rate, style, stem_seed)
-            side += stem_side
+            stems_side += stem_side
             positions = positions_over_time(audio[name], stem_side, sampling_rate)
             stem_placements.append(
                 StemPlacement(
@@ -287,7 +278,7 @@ def mix(
             if progress is not None:
                 progress(done, total)
         reverb, room = room_side(dry, style, sampling_rate, generator)
-        stereo = np.stack([dry + side + reverb, dry - side - reverb], axis=1)
+        stereo = from_mid_side(dry, stems_side) + from_mid_side(np.zeros_like(reverb), reverb)  # the room: side only
         gain = peak_gain(stereo)
         outputs.append((stereo * np.float32(gain)).astype(np.float32))
         gains.append(gain)
@@ -297,7 +288,7 @@ def mix(
                 variant_seed,
                 sampling_rate,
                 dry.shape[0],
-                upmixer_name(pipeline) if pipeline else None,
+                pipeline.name if pipeline else None,
                 round(1000 * max_itd, 4),
                 round(room["reverb_send"], 4),
                 room["reverb_correlation"],

@@ -21,6 +21,7 @@ from transformers import EncodecModel, PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput
 
+from ..audio import CHANNELS_FIRST, width_db
 from .codec import decode_mono, encode_mono, interleave_channels, layout_signals, split_channels, stereo_from_signals
 from .configuration import Mono2StereoConfig
 from .delay_pattern import apply_delay_pattern, delayed_length, valid_delay_mask
@@ -32,9 +33,7 @@ COPY_BIAS_INIT = 5.0  # e^5 ~ 150: the mono's token starts far above any other o
 
 def stereo_width_db(audio: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     """Width control value of stereo audio `(..., 2, samples)`: side-to-mid energy ratio in dB, `(...)`."""
-    mid = (audio[..., 0, :] + audio[..., 1, :]) / 2
-    side = (audio[..., 0, :] - audio[..., 1, :]) / 2
-    return 10 * torch.log10((side.pow(2).mean(-1) + eps) / (mid.pow(2).mean(-1) + eps))
+    return width_db(audio, CHANNELS_FIRST, eps=eps)
 
 
 @dataclass

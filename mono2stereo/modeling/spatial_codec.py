@@ -27,8 +27,9 @@ import torch
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
-from ..evaluation.bands import erb_number, frequency_from_erb_number
-from ..evaluation.decorrelators import schroeder_allpass
+from ..audio import from_mid_side
+from ..dsp.bands import band_edges_hz, band_of_bins
+from ..dsp.decorrelators import schroeder_allpass
 
 # Quantisation grids. Level differences finer near the centre, where the ear resolves them best (as HE-AAC's
 # parametric stereo grids); coherence finer near 1, where most real mixes sit.
@@ -131,16 +132,6 @@ class SpatialCodecConfig(PreTrainedConfig):
     def delays(self) -> list[int]:
         """The delay of each codebook in frames; both codebooks of a band share it."""
         return [(c // 2) // self.bands_per_delay for c in range(self.num_codebooks)]
-
-
-def band_edges_hz(num_bands: int, lowest_hz: float, highest_hz: float) -> np.ndarray:
-    """`num_bands + 1` edges equally spaced on the ERB-number scale."""
-    return frequency_from_erb_number(np.linspace(erb_number(lowest_hz), erb_number(highest_hz), num_bands + 1))
-
-
-def band_of_bins(frequencies: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Band index of each frequency; those below the first edge or above the last go to the first or last band."""
-    return np.clip(np.searchsorted(edges, frequencies, side="right") - 1, 0, len(edges) - 2)
 
 
 def cues_to_gains(cues: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -304,9 +295,8 @@ class SpatialCodec(torch.nn.Module):
     def synthesize(self, mono: np.ndarray, cues: np.ndarray, sampling_rate: int, width: float = 1.0) -> np.ndarray:
         """Stereo `(samples, 2)` at `sampling_rate` whose mid is `mono (samples,)` exactly and whose side carries
         `cues (frames, bands, 2)` (frames at the codec's frame rate), scaled by `width`; see the module."""
-        side = self.synthesize_side(mono, cues, sampling_rate)
-        side = np.float32(width) * side
-        return np.stack([mono + side, mono - side], axis=1).astype(np.float32)
+        side = np.float32(width) * self.synthesize_side(mono, cues, sampling_rate)
+        return from_mid_side(mono, side).astype(np.float32)
 
     def synthesis_frame_length(self, sampling_rate: int) -> int:
         """The synthesis STFT window at `sampling_rate`: the analysis window's duration, as a power of two."""

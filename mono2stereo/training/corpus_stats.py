@@ -134,7 +134,7 @@ def plot(stats: list[FileStats], compare: list[FileStats] | None, path: str, lab
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..evaluation.bands import erb_bands, frame_length_for
+    from ..dsp.bands import erb_bands, frame_length_for
 
     centres = erb_bands(STATS_RATE, frame_length_for(STATS_RATE), NUM_BANDS).centres_hz
     figure, axes = plt.subplots(1, 3, figsize=(15, 4.2))

@@ -32,8 +32,8 @@ import soundfile
 import soxr
 from tqdm.auto import tqdm
 
+from ..audio import AUDIO_EXTENSIONS
 from .song_checks import duplicate_groups, find_duplicates, measure_song
-from .sources import AUDIO_EXTENSIONS
 
 # package -> (split, the game's genre as its description says it). The music's own genre is not labelled.
 # Held out: lincity-ng-data, frozen-bubble-data and extremetuxracer-data were chosen before any training on this

@@ -8,10 +8,11 @@ import os
 
 import torch
 
+from ..audio import AUDIO_EXTENSIONS
 from ..modeling import Mono2StereoModel
 from .config import DataConfig, ModelSource, SourceConfig, TrainingConfig
 from .loop import TrainingResult, train
-from .sources import AUDIO_EXTENSIONS, list_audio_files
+from .sources import list_audio_files
 from .synthetic import MIXING_STYLES
 
 logger = logging.getLogger("mono2stereo")

@@ -18,6 +18,7 @@ import mido
 import numpy as np
 import torch
 
+from ..audio import fold
 from .codec.midi import DRUM_CHANNEL, random_general_midi
 from .codec.render import find_soundfont, render_midi
 from .synthetic import MIXING_STYLES, _uniform, style_placement
@@ -110,7 +111,7 @@ class MultitrackMixes(torch.utils.data.Dataset):
         length = int(round(self.duration_s * self.sampling_rate))
         tracks = {}
         for name, single in dry_stems(midi).items():
-            mono = render_midi(single, self.sampling_rate, self.soundfont).mean(axis=1)
+            mono = fold(render_midi(single, self.sampling_rate, self.soundfont))
             tracks[name] = np.pad(mono, (0, max(0, length - len(mono))))[:length].astype(np.float32)
         return tracks
 

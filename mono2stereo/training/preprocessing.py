@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from ..audio import CHANNELS_FIRST, fold
 from ..modeling import Mono2StereoConfig, stereo_width_db
 from ..modeling.codec import encode_mono, interleave_channels, layout_signals
 from .config import DataConfig
@@ -48,7 +49,7 @@ def augment(crop: np.ndarray, data: DataConfig, rng: np.random.Generator) -> np.
 
 def mono_fold(audio: torch.Tensor) -> torch.Tensor:
     """The mono mix `(L + R) / 2` of `(..., 2, samples)` audio."""
-    return audio.mean(-2)
+    return fold(audio, CHANNELS_FIRST)
 
 
 def training_examples(

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
-from ..evaluation.bands import erb_bands, short_time_spectrum
+from ..audio import fold
+from ..dsp.bands import erb_bands, short_time_spectrum
 from ..evaluation.metrics import stereo_width_db
 
 NEAR_MONO_WIDTH_DB = -20.0  # side 20 dB below mid: L/R correlate above 0.98, nothing to learn a placement from
@@ -83,7 +84,7 @@ def copy_correlation(audio: np.ndarray, sampling_rate: int) -> tuple[float, floa
 
 def fingerprint(audio: np.ndarray, sampling_rate: int) -> np.ndarray:
     """Log energy of the mid in ERB bands, `(frames, FINGERPRINT_BANDS)` float32, one frame every 64 ms."""
-    mid = soxr.resample(audio.mean(axis=1), sampling_rate, FINGERPRINT_RATE)
+    mid = soxr.resample(fold(audio), sampling_rate, FINGERPRINT_RATE)
     power = np.abs(short_time_spectrum(mid, FINGERPRINT_RATE, FINGERPRINT_FRAME)) ** 2
     bands = erb_bands(FINGERPRINT_RATE, FINGERPRINT_FRAME, FINGERPRINT_BANDS)
     return np.log10(bands.group(power) + 1e-10).T.astype(np.float32)

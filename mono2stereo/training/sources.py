@@ -20,10 +20,9 @@ import numpy as np
 import soundfile
 import soxr
 
+from ..audio import AUDIO_EXTENSIONS
 from .config import SourceConfig
 from .synthetic import SyntheticMixes
-
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif")
 
 
 class UndecodableAudio(ValueError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..audio import CHANNELS_FIRST, fold
 from ..evaluation.metrics import evaluate_upmix
 from ..inference.rendering import render_mid_side
 
@@ -28,7 +29,7 @@ def spatial_metrics(model: torch.nn.Module, batch: dict) -> dict[str, float]:
     model = getattr(model, "module", model)  # DDP and the like wrap the model
     audio = batch["audio"].float()  # (batch, 2, samples) at the codec's rate
     rate = model.config.sampling_rate
-    mono = audio.mean(1)
+    mono = fold(audio, CHANNELS_FIRST)
     codes = model.generate(model.encode_mono(mono), seed=SEED)
     if model.config.is_spatial:  # cues, decoded against the mono
         generated = model.codec.detokenize(codes).float().cpu().numpy()

@@ -8,6 +8,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
+from ...audio import CHANNELS_FIRST, fold, input_gain, side
 from .config import VIEWS, DataSettings
 from .synthesis import synthetic_stereo_clip
 
@@ -21,9 +22,9 @@ def mono_view(stereo: torch.Tensor, view: str) -> torch.Tensor:
     if view == "right":
         return stereo[1]
     if view == "mid":
-        return 0.5 * (stereo[0] + stereo[1])
+        return fold(stereo, CHANNELS_FIRST)
     if view == "side":
-        return 0.5 * (stereo[0] - stereo[1])
+        return side(stereo, CHANNELS_FIRST)
     raise ValueError(f"unknown view {view!r}; use one of {', '.join(VIEWS)}")
 
 
@@ -31,7 +32,7 @@ def set_level(audio: torch.Tensor, level_db: float, peak: float = 0.99) -> torch
     """Scale `audio` to an RMS of `level_db` dBFS, then down if needed so its peak stays under `peak`."""
     rms = audio.pow(2).mean().sqrt().clamp(min=1e-8)
     audio = audio * (10 ** (level_db / 20) / rms)
-    return audio * min(1.0, peak / max(audio.abs().max().item(), 1e-8))
+    return audio * input_gain(audio.abs().max().item(), ceiling=peak)
 
 
 class CodecCrops(torch.utils.data.IterableDataset):

@@ -18,6 +18,7 @@ import numpy as np
 from scipy import ndimage, signal
 from scipy.cluster.vq import kmeans2
 
+from ..audio import from_mid_side
 from .bands import frame_length_for
 from .decorrelators import schroeder_allpass
 
@@ -181,4 +182,4 @@ def upmix_sources(mono: np.ndarray, sampling_rate: int) -> np.ndarray:
     _, ambience = signal.istft(unclaimed * spectrum, **stft_args)
     side = panned[: len(mono)] + AMBIENCE_GAIN * schroeder_allpass(ambience[: len(mono)], sampling_rate)
     side = np.pad(side, (0, len(mono) - len(side)))
-    return np.stack([mono + side, mono - side], axis=1).astype(np.float32)
+    return from_mid_side(mono, side).astype(np.float32)

@@ -1,4 +1,5 @@
-"""All-pass filters that turn a mono signal into a side signal uncorrelated with it (energy kept, phase changed)."""
+"""Filters that turn a mono signal into one uncorrelated with it: all-pass cascades (energy kept, phase changed) for
+the DSP upmixers and the spatial codec, and a fixed noise burst for the parametric render."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ SCHROEDER_RESPONSE_SECONDS = 0.25  # the echoes have decayed below -70 dB by the
 # Phase network: second-order all-pass sections at log-spaced centre frequencies.
 PHASE_NETWORK_CENTRES_HZ = (120.0, 380.0, 1200.0, 3800.0, 12000.0)
 PHASE_NETWORK_Q = 0.7
+
+DECORRELATOR_DECAY_SECONDS = 0.01  # noise-burst time constant: long enough to decorrelate, short to not smear
 
 
 def schroeder_allpass_response(sampling_rate: int) -> np.ndarray:
@@ -54,3 +57,19 @@ def phase_network_sections(sampling_rate: int) -> np.ndarray:
 def phase_network(audio: np.ndarray, sampling_rate: int) -> np.ndarray:
     """`(n,)` audio through the all-pass phase network, same length."""
     return signal.sosfilt(phase_network_sections(sampling_rate), audio.astype(np.float64))
+
+
+def decorrelation_filter(sampling_rate: int, decay_seconds: float = DECORRELATOR_DECAY_SECONDS) -> np.ndarray:
+    """A fixed exponentially decaying noise burst of unit energy; convolving with it decorrelates a signal."""
+    length = max(8, int(4 * decay_seconds * sampling_rate))
+    time = np.arange(length) / sampling_rate
+    burst = np.random.default_rng(0).standard_normal(length) * np.exp(-time / decay_seconds)
+    return burst / np.sqrt(np.sum(burst**2))
+
+
+def decorrelate(audio: np.ndarray, sampling_rate: int) -> np.ndarray:
+    """`audio` convolved with `decorrelation_filter` (FFT convolution), trimmed to its length."""
+    impulse = decorrelation_filter(sampling_rate)
+    size = audio.shape[0] + impulse.shape[0] - 1
+    spectrum = np.fft.rfft(audio.astype(np.float64), size) * np.fft.rfft(impulse, size)
+    return np.fft.irfft(spectrum, size)[: audio.shape[0]].astype(np.float32)
