@@ -3,6 +3,7 @@
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,3 +136,24 @@ def test_the_stereo_arithmetic_does_not_import_torch():
     code = "import sys, mono2stereo.audio; print('torch' in sys.modules, 'scipy' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_every_listed_extension_is_read_and_found_in_a_folder(tmp_path):
+    import soundfile as sf
+
+    from mono2stereo.inference.audio_io import read_audio, write_audio
+    from mono2stereo.inference.files import expand_inputs
+
+    rate = 48000  # a rate every format takes, Opus too
+    stereo = np.stack([np.sin(np.arange(rate // 4) / 9), np.sin(np.arange(rate // 4) / 13)], axis=1) / 2
+    for extension in audio.AUDIO_EXTENSIONS:
+        path = tmp_path / f"clip{extension}"
+        if extension in audio.AUDIO_FORMATS:
+            write_audio(path, stereo.astype(np.float32), rate)
+        else:  # read, not written: made here with soundfile
+            sf.write(path, stereo, rate, format="OGG", subtype="OPUS")
+        read = read_audio(path)
+        assert read.channels == 2 and read.audio.ndim == 1 and read.audio.shape[0] > rate // 8, extension
+    (tmp_path / "notes.txt").write_text("not audio")
+    files, missing = expand_inputs([str(tmp_path)])
+    assert sorted(Path(name).suffix for name in files) == sorted(audio.AUDIO_EXTENSIONS) and missing == []

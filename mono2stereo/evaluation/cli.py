@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Fold each reference stereo track to mono, upmix it with every system and compare the result "
         "with the reference: spatial-cue distances and errors, width, fold-down fidelity; writes a table and plots.",
     )
-    parser.add_argument("--refs", required=True, help="folder of reference stereo tracks (flac, wav, ogg, mp3)")
+    parser.add_argument("--refs", required=True, help="folder of reference stereo tracks (wav, flac, ogg, opus, mp3)")
     parser.add_argument(
         "--systems",
         nargs="+",
