@@ -50,8 +50,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     upmix.add_argument("--window", type=float, metavar="SECONDS", help="generation window (default: the model's)")
     upmix.add_argument("--overlap", type=float, metavar="SECONDS", help="window overlap (default: 1 s, at most 1/4)")
     upmix.add_argument("--batch-size", type=int, default=8, help="windows generated at once (default: 8)")
-    upmix.add_argument("--guidance-scale", type=float, default=1.0, help="classifier-free guidance (1: off)")
-    upmix.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (0: greedy)")
+    upmix.add_argument(
+        "--guidance-scale",
+        type=float,
+        help="classifier-free guidance, 1: off (default: the model's generation_config.json, else 1)",
+    )
+    upmix.add_argument(
+        "--temperature",
+        type=float,
+        help="sampling temperature, 0: greedy (default: the model's generation_config.json, else 1)",
+    )
     upmix.add_argument("--format", choices=FORMATS, help="output format in folder mode (default: the input's, or wav)")
     upmix.add_argument("--subtype", help="sample encoding, e.g. PCM_16, PCM_24 (default for wav/flac), FLOAT")
     upmix.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -267,6 +275,7 @@ def run_info(args: argparse.Namespace) -> int:
         f"{config.num_decoder_layers} decoder layers, {config.num_attention_heads} heads",
         f"parameters: {transformer_parameters:,} transformer + {codec_parameters:,} codec = "
         f"{transformer_parameters + codec_parameters:,}",
+        "generation: " + ", ".join(f"{name} {value:g}" for name, value in model.generation_settings.to_dict().items()),
     ]
     print("\n".join(lines))
     return 0

@@ -59,10 +59,10 @@ def generate_stereo_codes(
     style: str | int | Sequence | torch.Tensor | None = None,
     width_db: float | torch.Tensor | None = None,
     prefix_codes: torch.Tensor | None = None,
-    temperature: float = 1.0,
-    top_k: int = 250,
-    top_p: float = 0.0,
-    guidance_scale: float = 1.0,
+    temperature: float | None = None,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    guidance_scale: float | None = None,
     seed: int | None = None,
     generator: torch.Generator | None = None,
     use_cache: bool = True,
@@ -77,9 +77,15 @@ def generate_stereo_codes(
     reproducible samples; `temperature=0` is greedy. With `token_values (stereo_codebooks, vocabulary)`, the value
     each token stands for (a spatial codec's cue grids), every position takes the token nearest to the expected
     value under the model's distribution instead of a sample: mean decoding, the estimate a regression model with
-    the same network would make. Returns codes in the undelayed layout.
+    the same network would make. Returns codes in the undelayed layout. A sampling setting left at None comes
+    from the model's `generation_settings` (its `generation_config.json`).
     """
     config = model.config
+    sampling = model.generation_settings.with_overrides(
+        temperature=temperature, top_k=top_k, top_p=top_p, guidance_scale=guidance_scale
+    )
+    temperature, top_k, top_p = sampling["temperature"], sampling["top_k"], sampling["top_p"]
+    guidance_scale = sampling["guidance_scale"]
     if mono_codes.dim() != 3 or mono_codes.shape[1] != config.num_mono_channels:
         raise ValueError(
             f"mono_codes must be (batch, {config.num_mono_channels}, frames), got {tuple(mono_codes.shape)}"

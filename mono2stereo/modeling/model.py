@@ -24,6 +24,7 @@ from transformers.utils import ModelOutput
 from .codec import decode_mono, encode_mono, interleave_channels, layout_signals, split_channels, stereo_from_signals
 from .configuration import Mono2StereoConfig
 from .delay_pattern import apply_delay_pattern, delayed_length, valid_delay_mask
+from .generation_settings import GenerationSettings
 from .layers import KVCache, TransformerStack, sinusoidal_positions
 from .spatial_codec import SpatialCodec
 
@@ -96,7 +97,7 @@ class Mono2StereoPreTrainedModel(PreTrainedModel):
             check_config_file(os.path.join(path, "config.json"))
         kwargs["use_safetensors"] = True
         try:
-            return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+            model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
         except SafetensorError as error:
             raise ValueError(
                 f"{path}: model.safetensors is damaged or incomplete ({error}); an interrupted download or copy? "
@@ -109,6 +110,15 @@ class Mono2StereoPreTrainedModel(PreTrainedModel):
                 f"{path}: the weights in model.safetensors do not fit config.json (tensor shapes differ); was the "
                 "config edited after saving?"
             ) from None
+        model.generation_settings = GenerationSettings.from_pretrained(pretrained_model_name_or_path, **kwargs)
+        return model
+
+    def save_pretrained(self, save_directory: str | os.PathLike, *args, **kwargs) -> None:
+        """`PreTrainedModel.save_pretrained`, plus `generation_config.json` with the model's sampling defaults."""
+        if kwargs.get("is_main_process", True):  # written first, so that a push_to_hub=True save uploads it too
+            os.makedirs(save_directory, exist_ok=True)
+            self.generation_settings.save_pretrained(save_directory)
+        super().save_pretrained(save_directory, *args, **kwargs)
 
 
 def check_config_file(path: str) -> None:
@@ -133,6 +143,7 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         self.codec = SpatialCodec(config.codec) if config.is_spatial else EncodecModel(config.codec)
         self.codec.requires_grad_(False)
         self.delays = config.delays
+        self.generation_settings = GenerationSettings()  # sampling defaults; from_pretrained reads the saved ones
 
         if config.is_spatial:  # the mono's features, one vector per frame
             self.mono_features = nn.Linear(config.num_mono_channels, hidden)
