@@ -8,7 +8,7 @@ import sys
 
 from tqdm.auto import tqdm
 
-from ..cli import CommandError
+from ..errors import CommandError
 from .audio_io import AUDIO_EXTENSIONS, fold_warning
 from .catalogue import is_quiet_process, process_device, run_jobs
 from .files import expand_inputs, output_is_folder, plan_jobs, upmix_file
@@ -18,13 +18,11 @@ from .render_modes import RENDER_MODES
 FORMATS = sorted({extension.lstrip(".") for extension in AUDIO_EXTENSIONS})
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `upmix` and `info` commands."""
-    upmix = subparsers.add_parser(
-        "upmix",
-        help="upmix mono (or folded stereo) audio files to stereo",
-        description="Upmix mono audio to stereo. Stereo input is folded to mono (L+R)/2 first. Outputs keep the "
-        "input's sample rate and length.",
+def upmix_arguments(upmix: argparse.ArgumentParser) -> None:
+    """The parser of `mono2stereo upmix`."""
+    upmix.description = (
+        "Upmix mono audio to stereo. Stereo input is folded to mono (L+R)/2 first. Outputs keep the input's sample "
+        "rate and length."
     )
     upmix.add_argument(
         "inputs",
@@ -71,10 +69,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     upmix.set_defaults(handler=run_upmix)
 
-    info = subparsers.add_parser("info", help="describe a model", description="Print a model's configuration.")
+
+def info_arguments(info: argparse.ArgumentParser) -> None:
+    """The parser of `mono2stereo info`."""
+    info.description = "Print a model's configuration."
     info.add_argument("model", nargs="?", metavar="MODEL", help="folder saved with save_pretrained or a Hub id")
     info.add_argument("--device", default="cpu", help=argparse.SUPPRESS)
     info.set_defaults(handler=run_info)
+
+
+PARSERS = {"upmix": upmix_arguments, "info": info_arguments}  # see mono2stereo.cli
 
 
 def default_threads() -> int:
@@ -281,4 +285,4 @@ def run_info(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["register", "run_upmix", "run_info"]
+__all__ = ["PARSERS", "run_upmix", "run_info"]
