@@ -1,6 +1,6 @@
 """Release a trained run as a model folder with its model card: weights, config and how they were made.
 
-    python -m mono2stereo.training.release runs/spatial-32k mono2stereo/default_model \
+    mono2stereo release runs/spatial-32k mono2stereo/default_model \
         --facts configs/release/spatial-32k.yaml --metrics outputs/eval-spatial/results.json --system runs/spatial-32k
 
 The card's prose (recipe, data, evaluation, limitations) comes from a release-facts file in `configs/release/`, its
@@ -11,7 +11,6 @@ run's own settings are kept.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -96,18 +95,10 @@ def release_model(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line of `python -m mono2stereo.training.release`."""
-    parser = argparse.ArgumentParser(description="Release a trained run as a model folder with its model card.")
-    parser.add_argument("run_dir", help="a folder written by `mono2stereo train`")
-    parser.add_argument("output_dir", help="where the released model goes")
-    parser.add_argument("--metrics", help="a results.json from `mono2stereo eval` to quote in the card")
-    parser.add_argument("--system", help="the system name of this model in that results.json")
-    parser.add_argument("--facts", required=True, help="the release-facts YAML for the card (configs/release/)")
-    parser.add_argument("--checkpoint", type=int, help="release the run's checkpoint step-N instead of its end")
-    args = parser.parse_args(argv)
-    metrics = evaluation_metrics(args.metrics, args.system or args.run_dir) if args.metrics else None
-    release_model(args.run_dir, args.output_dir, load_facts(args.facts), metrics, args.checkpoint)
-    return 0
+    """`python -m mono2stereo.training.release ARGS`, the older spelling of `mono2stereo release ARGS`."""
+    from ..cli import run_command
+
+    return run_command("release", argv, prog="python -m mono2stereo.training.release")
 
 
 if __name__ == "__main__":
