@@ -1,8 +1,13 @@
 """The `mono2stereo` command: a thin dispatcher over the library's functions.
 
-Each part of the package contributes its subcommands from its own `cli` module, which defines
-`register(subparsers)`: it adds its parsers and sets `handler=` (a function taking the parsed
-arguments and returning an exit code) with `set_defaults`.
+Every command is a row of `COMMANDS`: its name, the module that defines it and its one-line help. That module's
+`PARSERS` maps the command to a function that fills its parser: the description, the arguments, and `handler=`
+(set with `set_defaults`: a function taking the parsed arguments and returning an exit code). A handler raises
+`mono2stereo.errors.CommandError` for a failure to show as one line.
+
+`mono2stereo --help` lists the commands from `COMMANDS` alone, and a run imports only the module of its own command,
+so the command line starts fast (torch and transformers take seconds to load); command modules import those only
+inside their handlers.
 """
 
 from __future__ import annotations
@@ -10,30 +15,22 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import __version__
+from .errors import CommandError
 
-# Modules that add subcommands; a part that is not built yet is simply absent.
-COMMAND_MODULES = (
-    "mono2stereo.inference.cli",  # upmix, info
-    "mono2stereo.mixing.cli",  # mix
-    "mono2stereo.training.cli",  # train, finetune, tokenize
-    "mono2stereo.evaluation.cli",  # eval
-)
-# The commands of a module listed here, with their one-line help, so that `mono2stereo --help` can list them
-# without importing it (torch and transformers take seconds to load): only the module whose command runs is
-# imported. A module of COMMAND_MODULES not listed here is imported every time.
-COMMAND_SUMMARIES = {
-    "mono2stereo.mixing.cli": {"mix": "place stems (drums, bass, vocals, ...) into a stereo mix"},
-    "mono2stereo.training.cli": {
-        "train": "train a model from a YAML config (also under `accelerate launch`)",
-        "finetune": "teach a trained model a new mixing style",
-        "tokenize": "encode a config's sources into token shards ahead of time",
-    },
-    "mono2stereo.evaluation.cli": {"eval": "score upmix systems against reference stereo tracks"},
+COMMANDS: dict[str, tuple[str, str]] = {
+    "upmix": ("mono2stereo.inference.cli", "upmix mono (or folded stereo) audio files to stereo"),
+    "info": ("mono2stereo.inference.cli", "describe a model"),
+    "mix": ("mono2stereo.mixing.cli", "place stems (drums, bass, vocals, ...) into a stereo mix"),
+    "train": ("mono2stereo.training.cli", "train a model from a YAML config (also under `accelerate launch`)"),
+    "finetune": ("mono2stereo.training.cli", "teach a trained model a new mixing style"),
+    "tokenize": ("mono2stereo.training.cli", "encode a config's sources into token shards ahead of time"),
+    "train-codec": ("mono2stereo.training.cli", "train the small EnCodec-architecture codec from a YAML config"),
+    "release": ("mono2stereo.training.cli", "save a trained run as a model folder with its model card"),
+    "eval": ("mono2stereo.evaluation.cli", "score upmix systems against reference stereo tracks"),
 }
-
 
 # The optional dependencies of each extra (pyproject.toml), to say which extra a missing module comes with.
 EXTRA_MODULES = {
@@ -41,10 +38,6 @@ EXTRA_MODULES = {
     "eval": ("matplotlib",),
     "space": ("gradio",),
 }
-
-
-class CommandError(Exception):
-    """An error to show the user as one line on stderr, without a traceback."""
 
 
 def missing_extra_message(command: str, error: ModuleNotFoundError) -> str | None:
@@ -59,6 +52,12 @@ def missing_extra_message(command: str, error: ModuleNotFoundError) -> str | Non
     return None
 
 
+def command_parser(command: str) -> Callable[[argparse.ArgumentParser], None]:
+    """The function that fills the parser of `command`, from the module `COMMANDS` names (imported here)."""
+    module_name, _ = COMMANDS[command]
+    return importlib.import_module(module_name).PARSERS[command]
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The top-level parser: every subcommand, in full for the one `argv` runs (all of them without `argv`)."""
     parser = argparse.ArgumentParser(
@@ -68,20 +67,38 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mono2stereo {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     chosen = next((arg for arg in argv if not arg.startswith("-")), None) if argv is not None else None
-    for name in COMMAND_MODULES:
-        summaries = COMMAND_SUMMARIES.get(name)
-        if argv is not None and summaries is not None and chosen not in summaries:
-            for command, summary in summaries.items():  # listed by name only; not this run's command
-                subparsers.add_parser(command, help=summary, add_help=False)
-            continue
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name is not None and name.startswith(error.name):
-                continue  # that part of the package does not exist yet
-            raise
-        module.register(subparsers)
+    for command, (_, summary) in COMMANDS.items():
+        if argv is not None and command != chosen:  # listed by name only; not this run's command
+            subparsers.add_parser(command, help=summary, add_help=False)
+        else:
+            command_parser(command)(subparsers.add_parser(command, help=summary))
     return parser
+
+
+def run_handler(args: argparse.Namespace, command: str, prog: str = "mono2stereo") -> int:
+    """Run the handler the parsed `args` name; a `CommandError`, a missing extra or Ctrl-C become one line."""
+    try:
+        return int(args.handler(args) or 0)
+    except CommandError as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as error:
+        message = missing_extra_message(command, error)
+        if message is None:
+            raise
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+
+
+def run_command(command: str, argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """`mono2stereo COMMAND ARGV` as a program of its own named `prog`: the older `python -m` entry points."""
+    parser = argparse.ArgumentParser(prog=prog, description=COMMANDS[command][1])
+    command_parser(command)(parser)
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    return run_handler(args, command, prog or parser.prog)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,25 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
-    handler = getattr(args, "handler", None)
-    if handler is None:
+    if getattr(args, "handler", None) is None:
         parser.print_help()
         return 0
-    try:
-        return int(handler(args) or 0)
-    except CommandError as error:
-        print(f"mono2stereo: error: {error}", file=sys.stderr)
-        return 1
-    except ModuleNotFoundError as error:
-        command = next((arg for arg in argv if not arg.startswith("-")), "")
-        message = missing_extra_message(command, error)
-        if message is None:
-            raise
-        print(f"mono2stereo: error: {message}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("mono2stereo: interrupted", file=sys.stderr)
-        return 130
+    return run_handler(args, next((arg for arg in argv if not arg.startswith("-")), ""))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The command line starts fast and checks what it can before loading a model; failures are one line."""
 
+import argparse
 import subprocess
 import sys
 
@@ -27,19 +28,51 @@ def loaded_modules_after(*argv: str) -> set[str]:
     return set(done.stdout.split())
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["upmix", "--help"], ["eval", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["upmix", "--help"],
+        ["eval", "--help"],
+        ["train", "--help"],
+        ["train-codec", "--help"],
+        ["release", "--help"],
+    ],
+)
 def test_help_imports_neither_torch_nor_transformers(argv):
     modules = loaded_modules_after(*argv)
     assert "torch" not in modules and "transformers" not in modules
 
 
-def test_every_command_is_listed_with_the_help_its_module_gives():
-    full = cli.build_parser()  # every module imported
-    listed = cli.build_parser(["--help"])
-    choices = {action.dest: action for action in full._actions if action.__class__.__name__ == "_SubParsersAction"}
-    full_help = {c.dest: c.help for c in next(iter(choices.values()))._choices_actions}
-    quick = next(a for a in listed._actions if a.__class__.__name__ == "_SubParsersAction")
-    assert {c.dest: c.help for c in quick._choices_actions} == full_help
+def test_help_lists_every_command_and_imports_no_command_module():
+    modules = loaded_modules_after("--help")
+    assert not {module for module, _ in cli.COMMANDS.values()} & modules
+
+
+def test_every_command_is_filled_by_its_module_and_every_module_command_is_listed():
+    import importlib
+
+    for command, (module, _) in cli.COMMANDS.items():
+        assert command in importlib.import_module(module).PARSERS, f"{module} does not define {command}"
+    for module in {module for module, _ in cli.COMMANDS.values()}:
+        unlisted = set(importlib.import_module(module).PARSERS) - set(cli.COMMANDS)
+        assert not unlisted, f"{module} defines {unlisted}, which COMMANDS does not list"
+    full = cli.build_parser()  # every command in full
+    subcommands = next(action for action in full._actions if isinstance(action, argparse._SubParsersAction))
+    assert {c.dest: c.help for c in subcommands._choices_actions} == {c: h for c, (_, h) in cli.COMMANDS.items()}
+    for command, parser in subcommands.choices.items():
+        assert parser.description and parser.get_default("handler") is not None, command
+
+
+def test_the_command_modules_do_not_import_the_dispatcher():
+    script = (
+        "import sys\n"
+        "for name in ('inference', 'mixing', 'training', 'evaluation'):\n"
+        "    __import__(f'mono2stereo.{name}.cli')\n"
+        "print('mono2stereo.cli' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 @pytest.fixture()
@@ -103,8 +136,6 @@ def test_threads_sets_the_threads_torch_uses(song, tmp_path, capsys):
 def test_a_command_whose_extra_is_missing_names_the_extra(capsys, monkeypatch):
     def needs_accelerate(args):
         raise ModuleNotFoundError("No module named 'accelerate'", name="accelerate")
-
-    import argparse
 
     parser = argparse.ArgumentParser(prog="mono2stereo")
     parser.add_subparsers().add_parser("train").set_defaults(handler=needs_accelerate)

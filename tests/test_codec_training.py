@@ -175,8 +175,15 @@ def test_a_crafted_pickle_checkpoint_is_never_loaded(tmp_path):
 
 
 def test_cli_reports_a_missing_config(tmp_path, capsys):
-    assert codec_main(["--config", str(tmp_path / "nope.yaml"), "--output-dir", str(tmp_path)]) == 1
-    assert "does not exist" in capsys.readouterr().err
+    from mono2stereo.cli import main
+
+    arguments = ["--config", str(tmp_path / "nope.yaml"), "--output-dir", str(tmp_path)]
+    assert codec_main(arguments) == 1  # the older entry point, python -m mono2stereo.training.codec
+    old = capsys.readouterr().err
+    assert main(["train-codec", *arguments]) == 1
+    new = capsys.readouterr().err
+    assert "nope.yaml' does not exist" in old and old.count("\n") == 1
+    assert new.replace("mono2stereo: ", "python -m mono2stereo.training.codec: ", 1) == old
 
 
 def test_default_config_is_a_small_50hz_codec_with_four_codebooks():

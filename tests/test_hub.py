@@ -92,7 +92,8 @@ def test_push_to_hub_commits_config_weights_and_card():
     create_repo.assert_called_once()
     assert committed["repo_id"] == "someone/mono2stereo-tiny"
     files = committed["files"]
-    assert set(files) == {"config.json", "model.safetensors", "README.md"}
+    assert set(files) == {"config.json", "generation_config.json", "model.safetensors", "README.md"}
+    assert json.loads(files["generation_config.json"]) == model.generation_settings.to_dict()
     assert json.loads(files["config.json"])["model_type"] == "mono2stereo"
     card = files["README.md"].decode()
     for expected in (

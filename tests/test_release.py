@@ -47,7 +47,7 @@ def test_release_facts_missing_a_field_are_named(tmp_path):
         load_facts(tmp_path / "facts.yaml")
 
 
-def test_a_checkpoint_of_a_run_is_released_with_the_runs_config(tmp_path):
+def test_a_checkpoint_of_a_run_is_released_with_the_runs_config(tmp_path, capsys):
     from safetensors.torch import save_file
 
     run = tmp_path / "run"
@@ -59,8 +59,8 @@ def test_a_checkpoint_of_a_run_is_released_with_the_runs_config(tmp_path):
     released = Mono2StereoModel.from_pretrained(tmp_path / "out").eval()
     mono = torch.randint(0, 32, (1, 2, 8))
     assert torch.equal(released.generate(mono, seed=0), other.generate(mono, seed=0))
-    with pytest.raises(ValueError, match="step-9"):
-        main([str(run), str(tmp_path / "out2"), "--facts", FACTS, "--checkpoint", "9"])
+    assert main([str(run), str(tmp_path / "out2"), "--facts", FACTS, "--checkpoint", "9"]) == 1
+    assert "step-9" in capsys.readouterr().err and not (tmp_path / "out2").exists()
 
 
 def test_a_checkpoint_is_released_while_its_run_is_still_going(tmp_path):
@@ -76,3 +76,16 @@ def test_a_checkpoint_is_released_while_its_run_is_still_going(tmp_path):
     released = Mono2StereoModel.from_pretrained(tmp_path / "out").eval()
     mono = torch.randint(0, 32, (1, 2, 8))
     assert torch.equal(released.generate(mono, seed=0), other.eval().generate(mono, seed=0))
+
+
+def test_the_release_command_and_its_older_entry_point_make_the_same_folder(tmp_path, capsys):
+    from mono2stereo.cli import main as mono2stereo
+
+    tiny_model(seed=4).save_pretrained(tmp_path / "run")
+    assert mono2stereo(["release", str(tmp_path / "run"), str(tmp_path / "new"), "--facts", FACTS]) == 0
+    assert main([str(tmp_path / "run"), str(tmp_path / "old"), "--facts", FACTS]) == 0
+    for name in ("config.json", "generation_config.json", "README.md"):
+        assert (tmp_path / "new" / name).read_text() == (tmp_path / "old" / name).read_text()
+    missing_facts = str(tmp_path / "no.yaml")
+    assert mono2stereo(["release", str(tmp_path / "run"), str(tmp_path / "x"), "--facts", missing_facts]) == 1
+    assert "no.yaml" in capsys.readouterr().err

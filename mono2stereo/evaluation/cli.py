@@ -11,16 +11,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..cli import CommandError
+from ..errors import CommandError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `eval` subcommand."""
-    parser = subparsers.add_parser(
-        "eval",
-        help="score upmix systems against reference stereo tracks",
-        description="Fold each reference stereo track to mono, upmix it with every system and compare the result "
-        "with the reference: spatial-cue distances and errors, width, fold-down fidelity; writes a table and plots.",
+def eval_arguments(parser: argparse.ArgumentParser) -> None:
+    """The parser of `mono2stereo eval`."""
+    parser.description = (
+        "Fold each reference stereo track to mono, upmix it with every system and compare the result with the "
+        "reference: spatial-cue distances and errors, width, fold-down fidelity; writes a table and plots."
     )
     parser.add_argument("--refs", required=True, help="folder of reference stereo tracks (wav, flac, ogg, opus, mp3)")
     parser.add_argument(
@@ -46,6 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--num-variants", type=int, default=1, help="upmixes per track for model systems; scores are best-of-N"
     )
     parser.set_defaults(handler=run_eval)
+
+
+PARSERS = {"eval": eval_arguments}  # see mono2stereo.cli
 
 
 def resolve_systems(names: list[str], num_variants: int) -> dict:

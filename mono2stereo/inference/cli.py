@@ -9,8 +9,8 @@ import sys
 from tqdm.auto import tqdm
 
 from ..audio import AUDIO_FORMATS
-from ..cli import CommandError
 from ..dsp import DSP_PREFIX
+from ..errors import CommandError
 from .audio_io import fold_warning
 from .catalogue import is_quiet_process, process_device, run_jobs
 from .files import expand_inputs, output_is_folder, plan_jobs, upmix_file
@@ -20,13 +20,11 @@ from .render_modes import RENDER_MODES
 FORMATS = sorted({extension.lstrip(".") for extension in AUDIO_FORMATS})
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `upmix` and `info` commands."""
-    upmix = subparsers.add_parser(
-        "upmix",
-        help="upmix mono (or folded stereo) audio files to stereo",
-        description="Upmix mono audio to stereo. Stereo input is folded to mono (L+R)/2 first. Outputs keep the "
-        "input's sample rate and length.",
+def upmix_arguments(upmix: argparse.ArgumentParser) -> None:
+    """The parser of `mono2stereo upmix`."""
+    upmix.description = (
+        "Upmix mono audio to stereo. Stereo input is folded to mono (L+R)/2 first. Outputs keep the input's sample "
+        "rate and length."
     )
     upmix.add_argument(
         "inputs",
@@ -52,8 +50,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     upmix.add_argument("--window", type=float, metavar="SECONDS", help="generation window (default: the model's)")
     upmix.add_argument("--overlap", type=float, metavar="SECONDS", help="window overlap (default: 1 s, at most 1/4)")
     upmix.add_argument("--batch-size", type=int, default=8, help="windows generated at once (default: 8)")
-    upmix.add_argument("--guidance-scale", type=float, default=1.0, help="classifier-free guidance (1: off)")
-    upmix.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (0: greedy)")
+    upmix.add_argument(
+        "--guidance-scale",
+        type=float,
+        help="classifier-free guidance, 1: off (default: the model's generation_config.json, else 1)",
+    )
+    upmix.add_argument(
+        "--temperature",
+        type=float,
+        help="sampling temperature, 0: greedy (default: the model's generation_config.json, else 1)",
+    )
     upmix.add_argument("--format", choices=FORMATS, help="output format in folder mode (default: the input's, or wav)")
     upmix.add_argument("--subtype", help="sample encoding, e.g. PCM_16, PCM_24 (default for wav/flac), FLOAT")
     upmix.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -65,10 +71,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     upmix.set_defaults(handler=run_upmix)
 
-    info = subparsers.add_parser("info", help="describe a model", description="Print a model's configuration.")
+
+def info_arguments(info: argparse.ArgumentParser) -> None:
+    """The parser of `mono2stereo info`."""
+    info.description = "Print a model's configuration."
     info.add_argument("model", nargs="?", metavar="MODEL", help="folder saved with save_pretrained or a Hub id")
     info.add_argument("--device", default="cpu", help=argparse.SUPPRESS)
     info.set_defaults(handler=run_info)
+
+
+PARSERS = {"upmix": upmix_arguments, "info": info_arguments}  # see mono2stereo.cli
 
 
 def default_threads() -> int:
@@ -265,9 +277,10 @@ def run_info(args: argparse.Namespace) -> int:
         f"{config.num_decoder_layers} decoder layers, {config.num_attention_heads} heads",
         f"parameters: {transformer_parameters:,} transformer + {codec_parameters:,} codec = "
         f"{transformer_parameters + codec_parameters:,}",
+        "generation: " + ", ".join(f"{name} {value:g}" for name, value in model.generation_settings.to_dict().items()),
     ]
     print("\n".join(lines))
     return 0
 
 
-__all__ = ["register", "run_upmix", "run_info"]
+__all__ = ["PARSERS", "run_upmix", "run_info"]

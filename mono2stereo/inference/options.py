@@ -12,6 +12,7 @@ import numbers
 MAX_WIDTH = 4.0  # side gain; 4 is +12 dB of side, far past any useful image (the Space's slider stops at 2)
 MAX_TEMPERATURE = 5.0
 MAX_GUIDANCE_SCALE = 20.0
+MAX_TOP_K = 1 << 20
 MAX_SEED = 2**63 - 1
 MAX_VARIANTS = 256
 MAX_BATCH_SIZE = 1024
@@ -71,12 +72,29 @@ def check_channel(channel: str) -> str:
     return channel
 
 
+def check_generation_settings(
+    temperature: float | None = None,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    guidance_scale: float | None = None,
+) -> None:
+    """Raise a ValueError naming the first sampling setting out of its range; None (not given) passes."""
+    if temperature is not None:
+        check_number("temperature", temperature, 0.0, MAX_TEMPERATURE, " (0 is greedy)")
+    if guidance_scale is not None:
+        check_number("guidance_scale", guidance_scale, 0.0, MAX_GUIDANCE_SCALE, " (1 turns guidance off)")
+    if top_k is not None:
+        check_integer("top_k", top_k, 0, MAX_TOP_K, " (0 keeps every token)")
+    if top_p is not None:
+        check_number("top_p", top_p, 0.0, 1.0, " (0 turns nucleus sampling off)")
+
+
 def check_upmix_options(
     width: float = 1.0,
-    temperature: float = 1.0,
-    guidance_scale: float = 1.0,
-    top_k: int = 250,
-    top_p: float = 0.0,
+    temperature: float | None = None,
+    guidance_scale: float | None = None,
+    top_k: int | None = None,
+    top_p: float | None = None,
     seed: int | None = None,
     num_variants: int = 1,
     batch_size: int = 8,
@@ -85,12 +103,13 @@ def check_upmix_options(
     target_width_db: float | None = None,
     channel: str = "mid",
 ) -> None:
-    """Raise a ValueError naming the first setting that is not a finite value in its range."""
+    """Raise a ValueError naming the first setting that is not a finite value in its range.
+
+    The sampling settings (`temperature`, `guidance_scale`, `top_k`, `top_p`) are None when not given: the model's
+    `generation_config.json` then supplies them (`modeling.generation_settings`), checked when it is read.
+    """
     check_number("width", width, 0.0, MAX_WIDTH, " (0 gives dual mono, 1 the generated width)")
-    check_number("temperature", temperature, 0.0, MAX_TEMPERATURE, " (0 is greedy)")
-    check_number("guidance_scale", guidance_scale, 0.0, MAX_GUIDANCE_SCALE, " (1 turns guidance off)")
-    check_integer("top_k", top_k, 0, 1 << 20, " (0 keeps every token)")
-    check_number("top_p", top_p, 0.0, 1.0, " (0 turns nucleus sampling off)")
+    check_generation_settings(temperature=temperature, top_k=top_k, top_p=top_p, guidance_scale=guidance_scale)
     check_seed(seed)
     check_integer("num_variants", num_variants, 1, MAX_VARIANTS)
     check_integer("batch_size", batch_size, 1, MAX_BATCH_SIZE)
@@ -102,4 +121,12 @@ def check_upmix_options(
     check_channel(channel)
 
 
-__all__ = ["check_upmix_options", "check_number", "check_integer", "check_seed", "check_channel", "CHANNELS"]
+__all__ = [
+    "check_upmix_options",
+    "check_generation_settings",
+    "check_number",
+    "check_integer",
+    "check_seed",
+    "check_channel",
+    "CHANNELS",
+]

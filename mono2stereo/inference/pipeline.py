@@ -124,10 +124,10 @@ class Mono2StereoPipeline(WindowedGeneration):
         window_seconds: float | None = None,
         overlap_seconds: float | None = None,
         batch_size: int = 8,
-        guidance_scale: float = 1.0,
-        temperature: float = 1.0,
-        top_k: int = 250,
-        top_p: float = 0.0,
+        guidance_scale: float | None = None,
+        temperature: float | None = None,
+        top_k: int | None = None,
+        top_p: float | None = None,
         target_width_db: float | None = None,
         decoding: str = "sample",
         channel: str = "mid",
@@ -165,10 +165,10 @@ class Mono2StereoPipeline(WindowedGeneration):
         window_seconds: float | None = None,
         overlap_seconds: float | None = None,
         batch_size: int = 8,
-        guidance_scale: float = 1.0,
-        temperature: float = 1.0,
-        top_k: int = 250,
-        top_p: float = 0.0,
+        guidance_scale: float | None = None,
+        temperature: float | None = None,
+        top_k: int | None = None,
+        top_p: float | None = None,
         target_width_db: float | None = None,
         progress: Progress | None = None,
         decoding: str = "sample",
@@ -186,7 +186,8 @@ class Mono2StereoPipeline(WindowedGeneration):
             window_seconds, overlap_seconds: generation window (at most the model's) and the overlap each window
                 continues from and crossfades over.
             batch_size: rows generated at once (segments of the song times variants); bounds the memory.
-            guidance_scale, temperature, top_k, top_p: sampling settings of `Mono2StereoModel.generate`.
+            guidance_scale, temperature, top_k, top_p: sampling settings of `Mono2StereoModel.generate`; None
+                takes the model's own (`model.generation_settings`, saved as its `generation_config.json`).
             target_width_db: asks the model for this side-to-mid energy ratio in dB; None leaves it free.
             progress: called with (windows done, windows in all) after each generated batch.
             decoding: `sample` (a generated stereo image), or for a spatial model `mean`: at every step the cue
@@ -236,10 +237,10 @@ class Mono2StereoPipeline(WindowedGeneration):
         window_seconds: float | None = None,
         overlap_seconds: float | None = None,
         batch_size: int = 8,
-        guidance_scale: float = 1.0,
-        temperature: float = 1.0,
-        top_k: int = 250,
-        top_p: float = 0.0,
+        guidance_scale: float | None = None,
+        temperature: float | None = None,
+        top_k: int | None = None,
+        top_p: float | None = None,
         target_width_db: float | None = None,
         decoding: str = "sample",
         peak: float | None = None,
@@ -370,8 +371,8 @@ def upmix(
     overlap_seconds: float | None = None,
     batch_size: int = 8,
     device: str | None = None,
-    guidance_scale: float = 1.0,
-    temperature: float = 1.0,
+    guidance_scale: float | None = None,
+    temperature: float | None = None,
     progress: Progress | None = None,
     **generation_settings,
 ) -> tuple[np.ndarray, int]:
@@ -380,8 +381,9 @@ def upmix(
     `stereo` is float32 `(samples, 2)`, or `(num_variants, samples, 2)` with several variants. `model` is a loaded
     `Mono2StereoModel`, a folder saved with `save_pretrained`, a Hub id, `dsp:NAME` for a DSP upmixer, or None for
     the package's default model. Further settings (`top_k`, `top_p`, `target_width_db`, `channel`) go to
-    `Mono2StereoPipeline.__call__`, which also reports the peak-safety gain. A stereo input whose channels cancel
-    when folded (L = -R) gives a `UserWarning`; pass `channel="left"` or `"right"` to upmix one channel.
+    `Mono2StereoPipeline.__call__`, which also reports the peak-safety gain; sampling settings left at None are the
+    model's own (its `generation_config.json`). A stereo input whose channels cancel when folded (L = -R) gives a
+    `UserWarning`; pass `channel="left"` or `"right"` to upmix one channel.
     """
     pipeline = load_pipeline(model, device)
     output = pipeline(

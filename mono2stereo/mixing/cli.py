@@ -8,7 +8,7 @@ import sys
 
 from tqdm.auto import tqdm
 
-from ..cli import CommandError
+from ..errors import CommandError
 from ..inference.catalogue import is_quiet_process, process_device, run_jobs
 from ..inference.cli import FORMATS
 from ..inference.files import is_audio_name
@@ -16,14 +16,12 @@ from .files import MixJob, mix_file, plan_mix_jobs
 from .styles import MIXING_STYLES
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `mix` command."""
-    command = subparsers.add_parser(
-        "mix",
-        help="place stems (drums, bass, vocals, ...) into a stereo mix",
-        description="Mix stems into stereo: each stem gets a place from the mixing style and its role (from its "
-        "name, or given as role=path), polyphonic stems the upmixer's own image, and all a shared room. The mix "
-        "folds down to the sum of the stems. A folder of song folders mixes each song.",
+def mix_arguments(command: argparse.ArgumentParser) -> None:
+    """The parser of `mono2stereo mix`."""
+    command.description = (
+        "Mix stems into stereo: each stem gets a place from the mixing style and its role (from its name, or given "
+        "as role=path), polyphonic stems the upmixer's own image, and all a shared room. The mix folds down to the "
+        "sum of the stems. A folder of song folders mixes each song."
     )
     command.add_argument(
         "stems", nargs="+", metavar="STEM", help="stem files, role=path, a folder of stems, or a folder of songs"
@@ -51,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     command.add_argument("--subtype", help="sample encoding, e.g. PCM_16, PCM_24 (default for wav/flac), FLOAT")
     command.add_argument("--overwrite", action="store_true", help="replace existing output files")
     command.set_defaults(handler=run_mix)
+
+
+PARSERS = {"mix": mix_arguments}  # see mono2stereo.cli
 
 
 def run_mix(args: argparse.Namespace) -> int:
@@ -117,4 +118,4 @@ def mix_one(job: MixJob, args: argparse.Namespace, settings: dict) -> str | None
     return None
 
 
-__all__ = ["register", "run_mix"]
+__all__ = ["PARSERS", "run_mix"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
-import torch.nn.functional as F
 
 from .delay_pattern import delay_positions, delayed_length, revert_delay_pattern
 from .layers import KVCache
+
+if TYPE_CHECKING:
+    from .model import DecoderContext
 
 
 def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 0.0) -> torch.Tensor:
@@ -59,10 +62,10 @@ def generate_stereo_codes(
     style: str | int | Sequence | torch.Tensor | None = None,
     width_db: float | torch.Tensor | None = None,
     prefix_codes: torch.Tensor | None = None,
-    temperature: float = 1.0,
-    top_k: int = 250,
-    top_p: float = 0.0,
-    guidance_scale: float = 1.0,
+    temperature: float | None = None,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    guidance_scale: float | None = None,
     seed: int | None = None,
     generator: torch.Generator | None = None,
     use_cache: bool = True,
@@ -78,8 +81,33 @@ def generate_stereo_codes(
     each token stands for (a spatial codec's cue grids), every position takes the token nearest to the expected
     value under the model's distribution instead of a sample: mean decoding, the estimate a regression model with
     the same network would make; codebooks whose row is NaN are sampled still. Returns codes in the undelayed
-    layout.
+    layout. A sampling setting left at None comes from the model's `generation_settings` (its
+    `generation_config.json`).
     """
+    sampling = model.generation_settings.with_overrides(
+        temperature=temperature, top_k=top_k, top_p=top_p, guidance_scale=guidance_scale
+    )
+    check_generation_inputs(model, mono_codes, prefix_codes, seed, generator, sampling)
+    if seed is not None:
+        generator = torch.Generator(device=mono_codes.device).manual_seed(seed)
+    guided = sampling["guidance_scale"] != 1.0
+    mono, style_ids, width_db = conditioning_rows(model, mono_codes, style, width_db, guided)
+    context = model.decoder_context(mono, style_ids, width_db)
+    tokens, forced = initial_tokens(model, mono_codes, prefix_codes, context.copy_tokens)
+    cache = empty_cache(model, mono.shape[0], tokens.shape[-1], context.mono_states) if use_cache else None
+    tokens = sample_positions(model, tokens, forced, context, cache, sampling, generator, token_values)
+    return revert_delay_pattern(tokens, model.delays)
+
+
+def check_generation_inputs(
+    model,
+    mono_codes: torch.Tensor,
+    prefix_codes: torch.Tensor | None,
+    seed: int | None,
+    generator: torch.Generator | None,
+    sampling: dict,
+) -> None:
+    """Raise a ValueError naming the first input of `generate_stereo_codes` that cannot be used."""
     config = model.config
     if mono_codes.dim() != 3 or mono_codes.shape[1] != config.num_mono_channels:
         raise ValueError(
@@ -87,95 +115,128 @@ def generate_stereo_codes(
         )
     if seed is not None and generator is not None:
         raise ValueError("pass either seed or generator, not both")
+    temperature, top_k, top_p = sampling["temperature"], sampling["top_k"], sampling["top_p"]
     if temperature < 0 or top_k < 0 or not 0.0 <= top_p <= 1.0:
         raise ValueError(f"invalid sampling settings: temperature={temperature}, top_k={top_k}, top_p={top_p}")
-    device = mono_codes.device
     batch, num_frames = mono_codes.shape[0], mono_codes.shape[-1]
-    num_prefix = 0 if prefix_codes is None else prefix_codes.shape[-1]
     if prefix_codes is not None and (
-        prefix_codes.shape[:2] != (batch, config.num_stereo_codebooks) or num_prefix > num_frames
+        prefix_codes.shape[:2] != (batch, config.num_stereo_codebooks) or prefix_codes.shape[-1] > num_frames
     ):
         raise ValueError(
             f"prefix_codes {tuple(prefix_codes.shape)} must be ({batch}, {config.num_stereo_codebooks}, P) "
             f"with P <= {num_frames} frames"
         )
-    if seed is not None:
-        generator = torch.Generator(device=device).manual_seed(seed)
 
+
+def conditioning_rows(
+    model,
+    mono_codes: torch.Tensor,
+    style: str | int | Sequence | torch.Tensor | None,
+    width_db: float | torch.Tensor | None,
+    guided: bool,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The rows the decoder runs on: mono conditioning, style ids and widths; with guidance, a second half of the
+    rows repeats the mono unconditionally (no style, no width)."""
+    batch, device = mono_codes.shape[0], mono_codes.device
     style_ids = style_ids_for(model, style, batch)
     if width_db is not None and not torch.is_tensor(width_db):
         width_db = torch.full((batch,), float(width_db))
     style_ids, width_db = model.conditioning_inputs(batch, device, style_ids, width_db)
-    guided = guidance_scale != 1.0
-    mono = mono_codes
-    if guided:  # the second half of the batch is unconditional on style and width
-        unconditional_ids, unconditional_width = model.conditioning_inputs(batch, device, None, None)
-        style_ids = torch.cat([style_ids, unconditional_ids])
-        width_db = torch.cat([width_db, unconditional_width])
-        mono = torch.cat([mono_codes, mono_codes])
+    if not guided:
+        return mono_codes, style_ids, width_db
+    unconditional_ids, unconditional_width = model.conditioning_inputs(batch, device, None, None)
+    return (
+        torch.cat([mono_codes, mono_codes]),
+        torch.cat([style_ids, unconditional_ids]),
+        torch.cat([width_db, unconditional_width]),
+    )
 
-    delays, special = model.delays, config.special_token_id
+
+def initial_tokens(
+    model, mono_codes: torch.Tensor, prefix_codes: torch.Tensor | None, copy_tokens: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The delayed token grid `(batch, C, length)` before sampling, and which positions `(C, length)` are forced.
+
+    Forced: the special token where a codebook holds no frame, the prefix where its frame is in it, and in the
+    mid-side layout the mid codebooks, which are the mono's own codes (`copy_tokens`): set, not sampled.
+    """
+    config, delays = model.config, model.delays
+    batch, num_frames, device = mono_codes.shape[0], mono_codes.shape[-1], mono_codes.device
+    num_prefix = 0 if prefix_codes is None else prefix_codes.shape[-1]
     length = delayed_length(num_frames, delays)
     frame = delay_positions(delays, length, device=device)  # (C, length): frame held by each position
-    # Forced tokens: the special token where no frame is held, the prefix where the frame is in it.
     forced = (frame < 0) | (frame >= num_frames) | (frame < num_prefix)
-    tokens = torch.full((batch, len(delays), length), special, dtype=torch.long, device=device)
+    tokens = torch.full((batch, len(delays), length), config.special_token_id, dtype=torch.long, device=device)
     if num_prefix:
         for c, delay in enumerate(delays):
             tokens[:, c, delay : delay + num_prefix] = prefix_codes[:, c]
-
-    condition = model.condition(style_ids, width_db)
-    mono_states = model.aligned_mono_states(model.encode_condition(mono, condition), length)
-    copy_tokens = model.mono_copy_tokens(mono)
-    if config.channel_layout == "mid-side":  # the mid codebooks are the mono's own codes: set, not sampled
+    if config.channel_layout == "mid-side":
         mid = torch.zeros_like(forced)
         mid[0::2] = True
         fill = mid & ~forced
         tokens[:, fill] = copy_tokens[:batch][:, fill]
         forced = forced | mid
-    rows = mono.shape[0]
-    cache = None
-    if use_cache:
-        head_dim = config.hidden_size // config.num_attention_heads
-        cache = KVCache(
-            config.num_decoder_layers, rows, config.num_attention_heads, length, head_dim, like=mono_states
-        )
+    return tokens, forced
 
-    def inputs_up_to(position: int) -> torch.Tensor:
-        shifted = F.pad(tokens[..., :position], (1, 0), value=special)  # input at t is the token at t - 1
-        return torch.cat([shifted, shifted]) if guided else shifted
 
+def empty_cache(model, rows: int, length: int, like: torch.Tensor) -> KVCache:
+    """A KV cache for `rows` decoder rows of `length` delayed positions, in the dtype and device of `like`."""
+    config = model.config
+    head_dim = config.hidden_size // config.num_attention_heads
+    return KVCache(config.num_decoder_layers, rows, config.num_attention_heads, length, head_dim, like=like)
+
+
+def sample_positions(
+    model,
+    tokens: torch.Tensor,
+    forced: torch.Tensor,
+    context: DecoderContext,
+    cache: KVCache | None,
+    sampling: dict,
+    generator: torch.Generator | None,
+    token_values: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Fill the positions of `tokens (batch, C, length)` that are not `forced`, one delayed position at a time.
+
+    Without a cache every step runs the decoder over all positions so far; with one, the first step fills it
+    with the positions before the first sampled one and each later step feeds only the newest position.
+    """
+    guidance_scale = sampling["guidance_scale"]
+    guided = guidance_scale != 1.0
+    length = tokens.shape[-1]
+    free = ~forced
     # The first position to sample is the first one not forced; everything before it is known.
-    start = int((~forced).any(0).nonzero()[0]) if (~forced).any() else length
-    position = start
-    while position < length:
-        if cache is None:
-            known = slice(0, position + 1)
-            logits = model.decode_step(
-                inputs_up_to(position), mono_states[:, known], condition, copy_tokens[..., known]
-            )
-        elif cache.length == 0:
-            known = slice(0, position + 1)
-            logits = model.decode_step(
-                inputs_up_to(position), mono_states[:, known], condition, copy_tokens[..., known], cache
-            )
-        else:
-            step_input = tokens[..., position - 1 : position]  # the input at t is the token at t - 1
-            step_input = torch.cat([step_input, step_input]) if guided else step_input
-            step = slice(position, position + 1)
-            logits = model.decode_step(step_input, mono_states[:, step], condition, copy_tokens[..., step], cache)
-        logits = logits[:, :, -1]  # (rows, C, vocabulary)
+    start = int(free.any(0).nonzero()[0]) if free.any() else length
+    for position in range(start, length):
+        first = 0 if cache is None else cache.length  # the positions the decoder has not seen yet
+        inputs = model.decoder_inputs(tokens, first, position)
+        seen = slice(first, position + 1)
+        logits = model.decode_step(
+            torch.cat([inputs, inputs]) if guided else inputs,
+            context.mono_states[:, seen],
+            context.condition,
+            context.copy_tokens[..., seen],
+            cache,
+        )[:, :, -1]  # (rows, C, vocabulary)
         if guided:
             conditional, unconditional = logits.float().chunk(2)
             logits = unconditional + guidance_scale * (conditional - unconditional)
-        sampled = sample_tokens(logits, temperature, top_k, top_p, generator)
-        if token_values is not None:  # codebooks whose values are NaN stay sampled
-            expected = (logits.float().softmax(-1) * token_values).sum(-1, keepdim=True)
-            nearest = (token_values - expected).abs().nan_to_num(float("inf")).argmin(-1)
-            sampled = torch.where(token_values[:, 0].isnan(), sampled, nearest)
-        tokens[:, :, position] = torch.where(forced[:, position], tokens[:, :, position], sampled)
-        position += 1
-    return revert_delay_pattern(tokens, delays)
+        picked = pick_tokens(logits, sampling, generator, token_values)
+        tokens[:, :, position] = torch.where(forced[:, position], tokens[:, :, position], picked)
+    return tokens
+
+
+def pick_tokens(
+    logits: torch.Tensor, sampling: dict, generator: torch.Generator | None, token_values: torch.Tensor | None
+) -> torch.Tensor:
+    """One token per row and codebook of `logits (batch, C, vocabulary)`: sampled, or with `token_values` the token
+    nearest to the expected value (mean decoding); codebooks whose row of values is NaN stay sampled."""
+    sampled = sample_tokens(logits, sampling["temperature"], sampling["top_k"], sampling["top_p"], generator)
+    if token_values is None:
+        return sampled
+    expected = (logits.float().softmax(-1) * token_values).sum(-1, keepdim=True)
+    nearest = (token_values - expected).abs().nan_to_num(float("inf")).argmin(-1)
+    return torch.where(token_values[:, 0].isnan(), sampled, nearest)
 
 
 __all__ = ["filter_logits", "sample_tokens", "generate_stereo_codes"]

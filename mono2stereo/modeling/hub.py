@@ -115,7 +115,7 @@ def push_model(
     card: ModelCard | None = None,
     **card_kwargs,
 ):
-    """Create the repo if needed and upload config, safetensors weights and the model card in one commit."""
+    """Create the repo if needed and upload config, sampling settings, weights and the card in one commit."""
     api = HfApi(token=token)
     api.create_repo(repo_id, private=private, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:

@@ -25,6 +25,7 @@ from ..audio import CHANNELS_FIRST, width_db
 from .codec import decode_mono, encode_mono, interleave_channels, layout_signals, split_channels, stereo_from_signals
 from .configuration import Mono2StereoConfig
 from .delay_pattern import apply_delay_pattern, delayed_length, valid_delay_mask
+from .generation_settings import GenerationSettings
 from .layers import KVCache, TransformerStack, sinusoidal_positions
 from .spatial_codec import SpatialCodec
 
@@ -49,6 +50,15 @@ class Mono2StereoOutput(ModelOutput):
     loss: torch.Tensor | None = None
     logits: torch.Tensor | None = None
     accuracy: torch.Tensor | None = None
+
+
+@dataclass
+class DecoderContext:
+    """What the decoder reads besides its own tokens, for every delayed position of a window (`decoder_context`)."""
+
+    condition: torch.Tensor  # (batch, hidden): style and width
+    mono_states: torch.Tensor  # (batch, positions, hidden): the encoded mono, aligned to the delayed positions
+    copy_tokens: torch.Tensor  # (batch, stereo_codebooks, positions): the mono's own token at each position
 
 
 class Mono2StereoPreTrainedModel(PreTrainedModel):
@@ -95,7 +105,7 @@ class Mono2StereoPreTrainedModel(PreTrainedModel):
             check_config_file(os.path.join(path, "config.json"))
         kwargs["use_safetensors"] = True
         try:
-            return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+            model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
         except SafetensorError as error:
             raise ValueError(
                 f"{path}: model.safetensors is damaged or incomplete ({error}); an interrupted download or copy? "
@@ -108,6 +118,15 @@ class Mono2StereoPreTrainedModel(PreTrainedModel):
                 f"{path}: the weights in model.safetensors do not fit config.json (tensor shapes differ); was the "
                 "config edited after saving?"
             ) from None
+        model.generation_settings = GenerationSettings.from_pretrained(pretrained_model_name_or_path, **kwargs)
+        return model
+
+    def save_pretrained(self, save_directory: str | os.PathLike, *args, **kwargs) -> None:
+        """`PreTrainedModel.save_pretrained`, plus `generation_config.json` with the model's sampling defaults."""
+        if kwargs.get("is_main_process", True):  # written first, so that a push_to_hub=True save uploads it too
+            os.makedirs(save_directory, exist_ok=True)
+            self.generation_settings.save_pretrained(save_directory)
+        super().save_pretrained(save_directory, *args, **kwargs)
 
 
 def check_config_file(path: str) -> None:
@@ -132,6 +151,7 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         self.codec = SpatialCodec(config.codec) if config.is_spatial else EncodecModel(config.codec)
         self.codec.requires_grad_(False)
         self.delays = config.delays
+        self.generation_settings = GenerationSettings()  # sampling defaults; from_pretrained reads the saved ones
 
         if config.is_spatial:  # the mono's features, one vector per frame
             self.mono_features = nn.Linear(config.num_mono_channels, hidden)
@@ -226,6 +246,27 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         if frames_mask is not None:
             states = states * frames_mask[..., None].to(states.dtype)
         return states
+
+    def decoder_context(
+        self,
+        mono_codes: torch.Tensor,
+        style_ids: torch.Tensor,
+        width_db: torch.Tensor,
+        frames_mask: torch.Tensor | None = None,
+    ) -> DecoderContext:
+        """The conditioning, aligned mono states and copy tokens of a window's delayed positions, as training
+        (`forward`) and generation both feed them to `decode_step`."""
+        condition = self.condition(style_ids, width_db)
+        mono_states = self.encode_condition(mono_codes, condition, frames_mask)
+        mono_states = self.aligned_mono_states(mono_states, delayed_length(mono_codes.shape[-1], self.delays))
+        return DecoderContext(condition, mono_states, self.mono_copy_tokens(mono_codes))
+
+    def decoder_inputs(self, tokens: torch.Tensor, first: int, last: int) -> torch.Tensor:
+        """Decoder inputs of delayed positions `first` to `last` of `tokens (batch, C, positions)`: the input at t is
+        the token at t - 1, and the special token at 0 (teacher forcing in `forward`, feedback in generation)."""
+        if first == 0:
+            return F.pad(tokens[..., :last], (1, 0), value=self.config.special_token_id)
+        return tokens[..., first - 1 : last]
 
     def decode_step(
         self,
@@ -330,13 +371,11 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         else:
             frame_counts = torch.full((batch,), num_frames, device=device)
 
-        condition = self.condition(style_ids, width_db)
-        mono_states = self.encode_condition(mono_codes, condition, frames_mask)
+        context = self.decoder_context(mono_codes, style_ids, width_db, frames_mask)
         targets = apply_delay_pattern(stereo_codes, self.delays, special)
         length = delayed_length(num_frames, self.delays)
-        inputs = F.pad(targets[..., :-1], (1, 0), value=special)
-        mono_states = self.aligned_mono_states(mono_states, length)
-        logits = self.decode_step(inputs, mono_states, condition, self.mono_copy_tokens(mono_codes))
+        inputs = self.decoder_inputs(targets, 0, length - 1)
+        logits = self.decode_step(inputs, context.mono_states, context.condition, context.copy_tokens)
 
         valid = valid_delay_mask(self.delays, frame_counts, length)
         masked_targets = targets.masked_fill(~valid, -100)
@@ -352,10 +391,10 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         return generate_stereo_codes(self, mono_codes, **kwargs)
 
     def push_to_hub(self, repo_id: str, **kwargs):
-        """Upload config, safetensors weights and a model card; see `mono2stereo.modeling.hub.push_model`."""
+        """Upload config, sampling settings, weights and a model card; see `modeling.hub.push_model`."""
         from .hub import push_model
 
         return push_model(self, repo_id, **kwargs)
 
 
-__all__ = ["Mono2StereoModel", "Mono2StereoPreTrainedModel", "Mono2StereoOutput", "stereo_width_db"]
+__all__ = ["Mono2StereoModel", "Mono2StereoPreTrainedModel", "Mono2StereoOutput", "DecoderContext", "stereo_width_db"]

@@ -3,7 +3,23 @@
 Needs the `train` extra (`pip install mono2stereo[train]`): accelerate, datasets, peft, pyyaml, tensorboard.
 """
 
-from .config import DataConfig, ModelSource, SourceConfig, TrainingConfig
-from .synthetic import MIXING_STYLES, SyntheticMixes
+import importlib
 
-__all__ = ["TrainingConfig", "DataConfig", "SourceConfig", "ModelSource", "SyntheticMixes", "MIXING_STYLES"]
+# Each name loads its module on first use, so the training commands can read their arguments before torch is
+# imported.
+_LAZY_NAMES = {
+    "TrainingConfig": "config",
+    "DataConfig": "config",
+    "SourceConfig": "config",
+    "ModelSource": "config",
+    "SyntheticMixes": "synthetic",
+    "MIXING_STYLES": "synthetic",
+}
+
+__all__ = list(_LAZY_NAMES)
+
+
+def __getattr__(name: str):
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+    raise AttributeError(f"module 'mono2stereo.training' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """The training loop on `accelerate`: one process or many, mixed precision, exact resume.
 
     mono2stereo train --config configs/train/tiny-cpu.yaml --output-dir runs/tiny
-    accelerate launch --config_file configs/accelerate/ddp.yaml -m mono2stereo.training train \
+    accelerate launch --config_file configs/accelerate/ddp.yaml -m mono2stereo train \
         --config configs/train/base-encodec32k.yaml --output-dir runs/base --resume latest
 
 Each process reads its own shards of the stream endlessly (its epochs are its own), so all processes take the same
@@ -127,7 +127,6 @@ def train(
 ) -> TrainingResult:
     """Train `model` (or the config's model) for `max_steps` optimizer steps; see the module docstring."""
     from accelerate.utils import set_seed
-    from transformers import get_cosine_schedule_with_warmup
 
     max_steps = max_steps or config.max_steps
     if extra_metrics is None and config.spatial_eval:
@@ -136,10 +135,27 @@ def train(
     set_seed(config.seed)  # the same initial weights on every process
     if model is None:
         model = build_model(config.model, seed=config.seed)
-    model.train()
-    model_config = base_model(model).config
-    encoder = CodecEncoder(base_model(model)).to(accelerator.device)
+    run = TrainingRun.prepare(config, output_dir, accelerator, model, max_steps, extra_metrics, resume)
+    ids_file = None
+    if config.trace_ranks:
+        ids_file = open(os.path.join(output_dir, f"trace-rank{accelerator.process_index}-ids.txt"), "a")
+    run.bar = tqdm(
+        total=max_steps,
+        initial=run.progress.step,
+        desc="training",
+        disable=not (show_progress and accelerator.is_local_main_process),
+    )
+    run.started = time.perf_counter()
+    while run.progress.step < max_steps:
+        run.train_epoch(ids_file)
+    run.bar.close()
+    if ids_file is not None:
+        ids_file.close()
+    return run.finish(output_dir, save_model)
 
+
+def training_loaders(config: TrainingConfig, model_config) -> tuple[TrainingStream, DataLoader, DataLoader | None]:
+    """The training stream, its loader, and the held-out loader (None without `data.eval_sources`)."""
     stream = TrainingStream(config.data.sources, config.data, model_config, seed=config.seed)
     loader = DataLoader(
         stream.dataset(config.data.shuffle_buffer),
@@ -149,139 +165,199 @@ def train(
         num_workers=config.num_workers,
         generator=torch.Generator().manual_seed(config.seed),  # keeps iter() from drawing on the global RNG
     )
-    eval_stream = eval_loader = None
-    if config.data.eval_sources:
-        eval_stream = TrainingStream(config.data.eval_sources, config.data, model_config, seed=config.seed + 1)
-        eval_loader = DataLoader(
-            eval_stream.dataset(),
-            batch_size=config.batch_size,
-            collate_fn=eval_stream.collate,
-            generator=torch.Generator().manual_seed(config.seed),
-        )
+    if not config.data.eval_sources:
+        return stream, loader, None
+    eval_stream = TrainingStream(config.data.eval_sources, config.data, model_config, seed=config.seed + 1)
+    eval_loader = DataLoader(
+        eval_stream.dataset(),
+        batch_size=config.batch_size,
+        collate_fn=eval_stream.collate,
+        generator=torch.Generator().manual_seed(config.seed),
+    )
+    return stream, loader, eval_loader
+
+
+def optimization(config: TrainingConfig, model: torch.nn.Module, max_steps: int) -> tuple[list, object, object]:
+    """The trained parameters, AdamW over them, and the cosine schedule with warmup over `max_steps`."""
+    from transformers import get_cosine_schedule_with_warmup
 
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         parameters, lr=config.learning_rate, betas=tuple(config.adam_betas), weight_decay=config.weight_decay
     )
     scheduler = get_cosine_schedule_with_warmup(optimizer, min(config.warmup_steps, max_steps), max_steps)
-    model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
-    if eval_loader is not None:
-        eval_loader = accelerator.prepare(eval_loader)
+    return parameters, optimizer, scheduler
 
-    checkpoints = CheckpointFolder(os.path.join(output_dir, "checkpoints"), config.save_total_limit)
-    progress = TrainingProgress()
-    if accelerator.is_main_process:
-        # the model's config first, so a checkpoint can be released while the run goes on
-        accelerator.unwrap_model(model).config.save_pretrained(output_dir)
-        checkpoints.remove_partial()
-        checkpoints.prune()  # a run killed between a checkpoint's commit and its prune left one too many
-    accelerator.wait_for_everyone()
-    path = checkpoints.resolve(resume, accelerator.num_processes) if resume else None
-    if path is not None:
-        accelerator.load_state(path)
-        progress = TrainingProgress.load(path, accelerator.process_index)
-    accelerator.init_trackers(
-        config.project_name,
-        config={"learning_rate": config.learning_rate, "batch_size": config.batch_size, "max_steps": max_steps},
-    )
 
-    ids_file = None
-    if config.trace_ranks:
-        ids_file = open(os.path.join(output_dir, f"trace-rank{accelerator.process_index}-ids.txt"), "a")
-    bar = tqdm(
-        total=max_steps,
-        initial=progress.step,
-        desc="training",
-        disable=not (show_progress and accelerator.is_local_main_process),
-    )
-    losses: list[float] = []
-    metrics: dict[str, float] = {}
-    tokens_per_example = model_config.num_stereo_codebooks * model_config.window_frames
-    examples_seen, started = 0, time.perf_counter()
-    examples_in_epoch, small_data_noticed = 0, False
-    while progress.step < max_steps:
-        stream.set_epoch(progress.epoch)
-        loader.set_epoch(progress.epoch)
-        batches = (
-            accelerator.skip_first_batches(loader, progress.batches_in_epoch) if progress.batches_in_epoch else loader
+@dataclass
+class TrainingRun:
+    """The objects the steps of one run share (prepared by accelerate) and what the run has measured so far."""
+
+    config: TrainingConfig
+    accelerator: object
+    model: torch.nn.Module
+    encoder: CodecEncoder
+    stream: TrainingStream
+    loader: DataLoader
+    eval_loader: DataLoader | None
+    parameters: list
+    optimizer: object
+    scheduler: object
+    checkpoints: CheckpointFolder
+    progress: TrainingProgress
+    max_steps: int
+    tokens_per_example: int  # stereo tokens in one training example
+    extra_metrics: ExtraMetrics | None = None
+    bar: object = None
+    losses: list[float] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    examples_seen: int = 0
+    started: float = 0.0
+    small_data_noticed: bool = False
+
+    @classmethod
+    def prepare(
+        cls,
+        config: TrainingConfig,
+        output_dir: str,
+        accelerator,
+        model: torch.nn.Module,
+        max_steps: int,
+        extra_metrics: ExtraMetrics | None,
+        resume: str | None,
+    ) -> TrainingRun:
+        """Loaders, optimizer and schedule through `accelerator.prepare`, the checkpoint to resume from restored,
+        and the trackers started."""
+        model.train()
+        model_config = base_model(model).config
+        encoder = CodecEncoder(base_model(model)).to(accelerator.device)
+        stream, loader, eval_loader = training_loaders(config, model_config)
+        parameters, optimizer, scheduler = optimization(config, model, max_steps)
+        model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
+        if eval_loader is not None:
+            eval_loader = accelerator.prepare(eval_loader)
+
+        checkpoints = CheckpointFolder(os.path.join(output_dir, "checkpoints"), config.save_total_limit)
+        progress = TrainingProgress()
+        if accelerator.is_main_process:
+            # the model's config first, so a checkpoint can be released while the run goes on
+            accelerator.unwrap_model(model).config.save_pretrained(output_dir)
+            checkpoints.remove_partial()
+            checkpoints.prune()  # a run killed between a checkpoint's commit and its prune left one too many
+        accelerator.wait_for_everyone()
+        path = checkpoints.resolve(resume, accelerator.num_processes) if resume else None
+        if path is not None:
+            accelerator.load_state(path)
+            progress = TrainingProgress.load(path, accelerator.process_index)
+        accelerator.init_trackers(
+            config.project_name,
+            config={"learning_rate": config.learning_rate, "batch_size": config.batch_size, "max_steps": max_steps},
         )
-        examples_in_epoch = 0 if not progress.batches_in_epoch else config.batch_size  # a resumed epoch was fuller
+        tokens_per_example = model_config.num_stereo_codebooks * model_config.window_frames
+        return cls(config, accelerator, model, encoder, stream, loader, eval_loader, parameters, optimizer,
+                   scheduler, checkpoints, progress, max_steps, tokens_per_example, extra_metrics)  # fmt: skip
+
+    def train_epoch(self, ids_file=None) -> None:
+        """Train on the rest of the current epoch (all of it unless resumed mid-epoch), up to `max_steps`."""
+        config, progress = self.config, self.progress
+        self.stream.set_epoch(progress.epoch)
+        self.loader.set_epoch(progress.epoch)
+        resumed = progress.batches_in_epoch
+        batches = self.accelerator.skip_first_batches(self.loader, resumed) if resumed else self.loader
+        examples_in_epoch = config.batch_size if resumed else 0  # a resumed epoch was fuller
         for batch in batches:
             progress.batches_in_epoch += 1
             examples_in_epoch += len(batch["ids"])
             if ids_file is not None:
                 ids_file.write("".join(f"{progress.epoch}\t{i}\n" for i in batch["ids"]))
-            with accelerator.accumulate(model):
-                mono, stereo = batch_codes(batch, encoder)
-                output = model(
-                    mono_codes=mono, stereo_codes=stereo, style_ids=batch["style_ids"], width_db=batch["width_db"]
-                )
-                accelerator.backward(output.loss)
-                if accelerator.sync_gradients and config.max_grad_norm:
-                    accelerator.clip_grad_norm_(parameters, config.max_grad_norm)
-                optimizer.step()
-                if accelerator.sync_gradients:
-                    scheduler.step()
-                optimizer.zero_grad()
-            examples_seen += len(batch["ids"])
-            if not accelerator.sync_gradients:
+            output = self.train_step(batch)
+            if not self.accelerator.sync_gradients:
                 continue
-            progress.step += 1
-            loss = accelerator.reduce(output.loss.detach(), reduction="mean").item()
-            losses.append(loss)
-            elapsed = time.perf_counter() - started
-            rate = examples_seen * accelerator.num_processes / max(elapsed, 1e-9)
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.3f}", examples_per_s=f"{rate:.1f}")
-            if progress.step % config.log_every == 0 or progress.step == max_steps:
-                logs = {"train/loss": loss, "train/learning_rate": scheduler.get_last_lr()[0]}
-                logs.update({"train/examples_per_second": rate, "train/tokens_per_second": rate * tokens_per_example})
-                logs.update({f"data/skipped_{reason}": count for reason, count in stream.skipped.items()})
-                accelerator.log(logs, step=progress.step)
-            if eval_loader is not None and (progress.step % config.eval_every == 0 or progress.step == max_steps):
-                metrics = evaluate(model, eval_loader, encoder, accelerator, config.eval_batches, extra_metrics)
-                accelerator.log(metrics, step=progress.step)
-            if progress.step % config.save_every == 0:
-                save_checkpoint(accelerator, checkpoints, progress)
-            if progress.step >= max_steps:
-                break
-        else:
-            if progress.batches_in_epoch == 0:  # nothing survived decoding and filtering: another epoch cannot help
-                raise stream.no_examples_error()
-            if examples_in_epoch < config.batch_size and not small_data_noticed:
-                small_data_noticed = True
-                logger.warning(
-                    "mono2stereo: the data gives %d training examples per epoch, fewer than batch_size=%d; each "
-                    "step trains on %d (add files, or raise data.crops_per_example for fuller batches)",
-                    examples_in_epoch,
-                    config.batch_size,
-                    examples_in_epoch,
-                )
-            progress.epoch, progress.batches_in_epoch = progress.epoch + 1, 0
-    bar.close()
-    if ids_file is not None:
-        ids_file.close()
-    elapsed = time.perf_counter() - started
-    examples_per_second = examples_seen * accelerator.num_processes / max(elapsed, 1e-9)
+            self.after_step(output)
+            if progress.step >= self.max_steps:
+                return
+        if progress.batches_in_epoch == 0:  # nothing survived decoding and filtering: another epoch cannot help
+            raise self.stream.no_examples_error()
+        if examples_in_epoch < config.batch_size and not self.small_data_noticed:
+            self.small_data_noticed = True
+            logger.warning(
+                "mono2stereo: the data gives %d training examples per epoch, fewer than batch_size=%d; each "
+                "step trains on %d (add files, or raise data.crops_per_example for fuller batches)",
+                examples_in_epoch,
+                config.batch_size,
+                examples_in_epoch,
+            )
+        progress.epoch, progress.batches_in_epoch = progress.epoch + 1, 0
 
-    accelerator.wait_for_everyone()
-    unwrapped = accelerator.unwrap_model(model)
-    if config.trace_ranks:
-        with open(os.path.join(output_dir, f"trace-rank{accelerator.process_index}-weights.txt"), "w") as file:
-            file.write(weights_digest(unwrapped) + "\n")
-    if save_model and accelerator.is_main_process:
-        save_final_model(unwrapped, output_dir, config)
-    accelerator.end_training()
-    return TrainingResult(
-        unwrapped,
-        accelerator,
-        progress.step,
-        losses,
-        stream.skipped,
-        examples_per_second,
-        examples_per_second * tokens_per_example,
-        metrics,
-    )
+    def train_step(self, batch: dict):
+        """Forward, backward and (once the gradients are accumulated) one optimizer step on `batch`."""
+        accelerator = self.accelerator
+        with accelerator.accumulate(self.model):
+            mono, stereo = batch_codes(batch, self.encoder)
+            output = self.model(
+                mono_codes=mono, stereo_codes=stereo, style_ids=batch["style_ids"], width_db=batch["width_db"]
+            )
+            accelerator.backward(output.loss)
+            if accelerator.sync_gradients and self.config.max_grad_norm:
+                accelerator.clip_grad_norm_(self.parameters, self.config.max_grad_norm)
+            self.optimizer.step()
+            if accelerator.sync_gradients:
+                self.scheduler.step()
+            self.optimizer.zero_grad()
+        self.examples_seen += len(batch["ids"])
+        return output
+
+    def after_step(self, output) -> None:
+        """After an optimizer step: the progress bar, and as the config says the logs, the held-out eval and a
+        checkpoint."""
+        config, accelerator, progress = self.config, self.accelerator, self.progress
+        progress.step += 1
+        last = progress.step == self.max_steps
+        loss = accelerator.reduce(output.loss.detach(), reduction="mean").item()
+        self.losses.append(loss)
+        rate = self.examples_per_second()
+        self.bar.update(1)
+        self.bar.set_postfix(loss=f"{loss:.3f}", examples_per_s=f"{rate:.1f}")
+        if progress.step % config.log_every == 0 or last:
+            logs = {"train/loss": loss, "train/learning_rate": self.scheduler.get_last_lr()[0]}
+            logs.update({"train/examples_per_second": rate, "train/tokens_per_second": rate * self.tokens_per_example})
+            logs.update({f"data/skipped_{reason}": count for reason, count in self.stream.skipped.items()})
+            accelerator.log(logs, step=progress.step)
+        if self.eval_loader is not None and (progress.step % config.eval_every == 0 or last):
+            self.metrics = evaluate(
+                self.model, self.eval_loader, self.encoder, accelerator, config.eval_batches, self.extra_metrics
+            )
+            accelerator.log(self.metrics, step=progress.step)
+        if progress.step % config.save_every == 0:
+            save_checkpoint(accelerator, self.checkpoints, progress)
+
+    def examples_per_second(self) -> float:
+        """Training examples per second over all processes since the run (or its resume) started."""
+        elapsed = time.perf_counter() - self.started
+        return self.examples_seen * self.accelerator.num_processes / max(elapsed, 1e-9)
+
+    def finish(self, output_dir: str, save_model: bool) -> TrainingResult:
+        """Wait for every process, save the final model (main process) and end the trackers."""
+        examples_per_second = self.examples_per_second()
+        accelerator = self.accelerator
+        accelerator.wait_for_everyone()
+        unwrapped = accelerator.unwrap_model(self.model)
+        if self.config.trace_ranks:
+            with open(os.path.join(output_dir, f"trace-rank{accelerator.process_index}-weights.txt"), "w") as file:
+                file.write(weights_digest(unwrapped) + "\n")
+        if save_model and accelerator.is_main_process:
+            save_final_model(unwrapped, output_dir, self.config)
+        accelerator.end_training()
+        return TrainingResult(
+            unwrapped,
+            accelerator,
+            self.progress.step,
+            self.losses,
+            self.stream.skipped,
+            examples_per_second,
+            examples_per_second * self.tokens_per_example,
+            self.metrics,
+        )
 
 
 def weights_digest(model: torch.nn.Module) -> str:

@@ -1,19 +1,21 @@
 """Release a trained run as a model folder with its model card: weights, config and how they were made.
 
-    python -m mono2stereo.training.release runs/spatial-32k mono2stereo/default_model \
+    mono2stereo release runs/spatial-32k mono2stereo/default_model \
         --facts configs/release/spatial-32k.yaml --metrics outputs/eval-spatial/results.json --system runs/spatial-32k
 
 The card's prose (recipe, data, evaluation, limitations) comes from a release-facts file in `configs/release/`, its
-figures from the `mono2stereo eval` results it is given.
+figures from the `mono2stereo eval` results it is given. The facts' optional `generation` mapping (`temperature`,
+`top_k`, `top_p`, `guidance_scale`) is the sampling the release ships in its `generation_config.json`; without it the
+run's own settings are kept.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 from ..modeling import Mono2StereoConfig, Mono2StereoModel
+from ..modeling.generation_settings import GenerationSettings
 from ..modeling.hub import build_model_card
 
 # How the default model was made: the codec first, then the upmixer on its tokens.
@@ -21,14 +23,23 @@ FACT_KEYS = ("codec", "recipe", "training_data", "evaluation", "limitations")
 
 
 def load_facts(path: str | Path) -> dict:
-    """A release-facts YAML file: `codec`, `recipe`, `training_data`, `evaluation` and `limitations` (a list)."""
+    """A release-facts YAML file: `codec`, `recipe`, `training_data`, `evaluation` and `limitations` (a list), and
+    optionally `generation`, the sampling settings to ship."""
     import yaml
 
     facts = yaml.safe_load(Path(path).read_text())
     missing = [key for key in FACT_KEYS if key not in (facts or {})]
     if missing:
         raise ValueError(f"release facts {path} lack {', '.join(missing)}; give each of {', '.join(FACT_KEYS)}")
+    generation_settings(facts, source=f"release facts {path}")  # a bad value fails before any model loads
     return facts
+
+
+def generation_settings(facts: dict, source: str = "release facts") -> GenerationSettings | None:
+    """The sampling settings the facts ship (their `generation` mapping), or None when they name none."""
+    if facts.get("generation") is None:
+        return None
+    return GenerationSettings.from_dict(facts["generation"], source=f"{source}: generation")
 
 
 def evaluation_metrics(results_json: str | Path, system: str) -> dict[str, float]:
@@ -66,8 +77,12 @@ def release_model(
     checkpoint: int | None = None,
 ) -> Path:
     """Save the model of `run_dir` (or of its checkpoint `step-N`) into `output_dir` (safetensors) with a model card
-    made of `facts` (see `load_facts`) and `metrics`; returns the folder."""
+    made of `facts` (see `load_facts`) and `metrics`, and with the facts' sampling settings if they give some;
+    returns the folder."""
     model = load_run(run_dir, checkpoint)
+    shipped = generation_settings(facts)
+    if shipped is not None:
+        model.generation_settings = shipped
     output_dir = Path(output_dir)
     model.save_pretrained(output_dir)
     card = build_model_card(
@@ -84,18 +99,10 @@ def release_model(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line of `python -m mono2stereo.training.release`."""
-    parser = argparse.ArgumentParser(description="Release a trained run as a model folder with its model card.")
-    parser.add_argument("run_dir", help="a folder written by `mono2stereo train`")
-    parser.add_argument("output_dir", help="where the released model goes")
-    parser.add_argument("--metrics", help="a results.json from `mono2stereo eval` to quote in the card")
-    parser.add_argument("--system", help="the system name of this model in that results.json")
-    parser.add_argument("--facts", required=True, help="the release-facts YAML for the card (configs/release/)")
-    parser.add_argument("--checkpoint", type=int, help="release the run's checkpoint step-N instead of its end")
-    args = parser.parse_args(argv)
-    metrics = evaluation_metrics(args.metrics, args.system or args.run_dir) if args.metrics else None
-    release_model(args.run_dir, args.output_dir, load_facts(args.facts), metrics, args.checkpoint)
-    return 0
+    """`python -m mono2stereo.training.release ARGS`, the older spelling of `mono2stereo release ARGS`."""
+    from ..cli import run_command
+
+    return run_command("release", argv, prog="python -m mono2stereo.training.release")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Training of the small EnCodec-architecture codec: made-up training audio, residual-VQ learning and losses.
 
-Launch: `python -m mono2stereo.training.codec --config configs/codec/small-24k.yaml --output-dir outputs/codec`
+Launch: `mono2stereo train-codec --config configs/codec/small-24k.yaml --output-dir outputs/codec`
 """
 
 from .config import CodecTrainingConfig
