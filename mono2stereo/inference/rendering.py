@@ -221,15 +221,15 @@ def render_parametric(
     return np.stack([mono + side, mono - side], axis=1).astype(np.float32)
 
 
-def side_lean(generated: np.ndarray, sampling_rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per band, the sums over time of `Re(S M*)` and `|M|^2` of the generated stereo's side and mid.
+def side_lean(generated: np.ndarray, sampling_rate: int, frames: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+    """Per band, the sums over the STFT `frames` of `Re(S M*)` and `|M|^2` of the generated stereo's side and mid.
 
     Their ratio (summed over every block of a song first) is the song's lean: the share of the generated mid that
     the generated side carries on average, positive towards the left.
     """
     analysis = _BandAnalysis(sampling_rate, generated.shape[0])
-    mid = analysis.stft((generated[:, 0] + generated[:, 1]) / 2)
-    side = analysis.stft((generated[:, 0] - generated[:, 1]) / 2)
+    mid = analysis.stft((generated[:, 0] + generated[:, 1]) / 2)[:, frames]
+    side = analysis.stft((generated[:, 0] - generated[:, 1]) / 2)[:, frames]
     cross = (analysis.assignment @ (side * mid.conj()).real).sum(-1)
     energy = (analysis.assignment @ (mid.abs() ** 2)).sum(-1)
     return cross.numpy(), energy.numpy()
