@@ -5,8 +5,10 @@
 Each reference is folded to mono and upmixed with seeds 0..N-1; the generated stereo (the model's own L/R) is
 kept in `--cache` so every render mode is measured on the same generations. The balance of a stereo signal is
 `10 log10(E[L^2] / E[R^2])` in dB (positive: louder on the left). The table gives, per render mode, the mean over
-tracks and seeds, the spread of the per-seed means, and how many seeds lean left. On a busy machine, run one
-process per track (`--track NAME`, in parallel) and then `--summary` for the table.
+tracks and seeds, the spread of the per-seed means, and how many seeds lean left, then each seed's mean and
+whether its generated stereo was mirrored (`config.random_mirror`). `--seconds 30` upmixes only the first 30 s of
+each track. On a busy machine, run one process per track (`--track NAME`, in parallel) and then `--summary` for the
+table.
 """
 
 from __future__ import annotations
@@ -35,16 +37,16 @@ def balance_db(stereo: np.ndarray) -> float:
 
 
 def generated_stereo(pipeline, mono: np.ndarray, rate: int, seed: int, cache: str, name: str) -> np.ndarray:
-    """The model's generated stereo for `mono` at the input's rate, from `cache` when it is there."""
+    """The model's generated stereo for `mono` at the input's rate (as an upmix with `seed` makes it, mirror
+    included), from `cache` when it is there."""
     path = os.path.join(cache, f"{name}-seed{seed}.npy")
     if os.path.exists(path):
         return np.load(path)
     config = pipeline.model.config
     window, overlap = pipeline.window_frames(None, None)
-    generator = torch.Generator().manual_seed(seed)
     codec_rate = config.sampling_rate
     with torch.no_grad():
-        generated = pipeline.generate_stereo(resample(mono, rate, codec_rate), window, overlap, generator=generator)[0]
+        generated = pipeline.generate_stereo(resample(mono, rate, codec_rate), window, overlap, seed=seed)[0]
     generated = resample(generated, codec_rate, rate, num_samples=mono.shape[0])
     np.save(path, generated)
     return generated
@@ -57,10 +59,11 @@ def main() -> None:
     parser.add_argument("--cache", default=os.path.expanduser("~/m2s-data/balance-cache"))
     parser.add_argument("--track", help="only this track (its row is saved under --cache for --summary)")
     parser.add_argument("--summary", action="store_true", help="the table from the rows saved by --track runs")
+    parser.add_argument("--seconds", type=float, help="upmix only the first SECONDS of each track")
     args = parser.parse_args()
     os.makedirs(args.cache, exist_ok=True)
     torch.set_num_threads(1)
-    pipeline = None if args.summary else Mono2StereoPipeline.from_pretrained(shipped_model_path(), device="cpu")
+    pipeline = Mono2StereoPipeline.from_pretrained(shipped_model_path(), device="cpu")
     tracks = sorted(glob.glob(os.path.join(args.refs, "*.flac")))
     rows = {mode: np.zeros((args.seeds, len(tracks))) for mode in ("reference", *MODES)}
     start = time.perf_counter()
@@ -73,11 +76,11 @@ def main() -> None:
     for t, path in enumerate(tracks):
         if args.track and os.path.splitext(os.path.basename(path))[0] != args.track:
             continue
-        source = read_audio(path)
+        source = read_audio(path, max_seconds=args.seconds)
         name = os.path.splitext(os.path.basename(path))[0]
         import soundfile as sf
 
-        original, _ = sf.read(path, dtype="float32")
+        original, _ = sf.read(path, dtype="float32", frames=len(source.audio))
         rows["reference"][:, t] = balance_db(original)
         for seed in range(args.seeds):
             generated = generated_stereo(pipeline, source.audio, source.sampling_rate, seed, args.cache, name)
@@ -99,6 +102,12 @@ def main() -> None:
             f"| {mode} | {values.mean():+.2f} | {per_seed.min():+.2f} .. {per_seed.max():+.2f} | "
             f"{int((per_seed > 0).sum())} of {args.seeds} | {int((values > 0).sum())} of {values.size} |"
         )
+    print("\n| seed | mirrored | " + " | ".join(f"{mode}: mean balance (dB)" for mode in rows) + " |")
+    print("|---|---|" + "---|" * len(rows))
+    for seed in range(args.seeds):
+        mirrored = pipeline.draws_mirror(torch.Generator().manual_seed(seed))
+        means = " | ".join(f"{values[seed].mean():+.2f}" for values in rows.values())
+        print(f"| {seed} | {'yes' if mirrored else 'no'} | {means} |")
 
 
 if __name__ == "__main__":

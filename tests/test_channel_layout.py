@@ -8,10 +8,11 @@ import torch
 
 from mono2stereo.modeling import Mono2StereoModel, tiny_config, tiny_model
 from mono2stereo.modeling.codec import layout_signals, stereo_from_signals
-from mono2stereo.training.config import DataConfig, SourceConfig
+from mono2stereo.training.config import DataConfig, ModelSource, SourceConfig, TrainingConfig
 from mono2stereo.training.preprocessing import CodecEncoder
 from mono2stereo.training.stream import TrainingStream
 from mono2stereo.training.token_shards import TokenShardWriter, read_token_shard
+from mono2stereo.training.tokenizing import tokenize_sources
 
 
 def stereo_noise(batch=2, samples=800, seed=0):
@@ -86,7 +87,7 @@ def test_token_shards_of_the_other_layout_are_refused(tmp_path):
         list(read_token_shard(shard, tiny_config(channel_layout="mid-side"), Counter()))
 
 
-def test_token_shards_of_a_mid_side_model_are_never_swapped(tmp_path):
+def test_old_mid_side_token_shards_without_mirrored_codes_are_not_swapped(tmp_path):
     model = tiny_model(channel_layout="mid-side")
     mono, stereo = CodecEncoder(model)(stereo_noise(batch=4))
     writer = TokenShardWriter(str(tmp_path), model.config, examples_per_shard=4)
@@ -95,3 +96,33 @@ def test_token_shards_of_a_mid_side_model_are_never_swapped(tmp_path):
     data = DataConfig(sources=[SourceConfig(kind="tokens", path=str(tmp_path))], swap_probability=1.0)
     examples = list(TrainingStream(data.sources, data, model.config).dataset())
     assert all(np.array_equal(e["stereo_codes"], s.numpy()) for e, s in zip(examples, stereo, strict=True))
+
+
+def test_tokenized_mid_side_examples_are_swapped_to_the_mirrored_sides_codes(tmp_path):
+    model = tiny_model(channel_layout="mid-side")
+    source = SourceConfig(kind="synthetic", num_mixes=4, duration_s=0.25, num_shards=1)
+    keep = dict(silence_db=-200.0, min_width_db=-200.0, gain_db=[0.0, 0.0])
+    model_dir = tmp_path / "model"
+    model.save_pretrained(model_dir)
+    config = TrainingConfig(
+        model=ModelSource(from_pretrained=str(model_dir)),
+        data=DataConfig(sources=[source], swap_probability=0.0, **keep),
+    )
+    tokenize_sources(config, str(tmp_path / "tokens"), batch_size=2)
+
+    # the crops as tokenize read them (no swap), and their codes with L and R swapped
+    audio = TrainingStream([source], config.data, model.config)
+    crops = audio.collate(list(audio.dataset()))
+    encoder = CodecEncoder(model)
+    mono, plain = encoder(crops["audio"])
+    _, mirrored = encoder(crops["audio"].flip(1))
+    assert not torch.equal(mirrored[:, 1::2], plain[:, 1::2])  # codes of -S are not those of S
+
+    tokens = [SourceConfig(kind="tokens", path=str(tmp_path / "tokens"))]
+    for probability, expected in ((0.0, plain), (1.0, mirrored)):
+        data = DataConfig(sources=tokens, swap_probability=probability, **keep)
+        stream = TrainingStream(tokens, data, model.config)
+        batch = stream.collate(list(stream.dataset()))
+        assert batch["ids"] == crops["ids"]
+        assert torch.equal(batch["mono_codes"], mono)
+        assert torch.equal(batch["stereo_codes"], expected)  # the mid stays, the side is the mirrored one's

@@ -6,6 +6,7 @@ import pytest
 import torch
 from huggingface_hub import HfApi
 from transformers import AutoConfig, AutoModel
+from transformers.utils import logging as transformers_logging
 
 from mono2stereo.modeling import Mono2StereoConfig, Mono2StereoModel, tiny_config, tiny_model
 
@@ -26,6 +27,25 @@ def test_save_and_auto_load_give_identical_outputs(tmp_path):
     assert torch.equal(loaded.generate(mono, seed=0), model.generate(mono, seed=0))
     audio = torch.randn(1, 2, 400) * 0.1
     assert torch.equal(loaded.encode_stereo(audio), model.encode_stereo(audio))
+
+
+def test_saving_and_loading_print_no_progress_bar(tmp_path, capfd):
+    import mono2stereo
+
+    transformers_logging.enable_progress_bar()  # as in a fresh interpreter: bars on
+    try:
+        tiny_model().save_pretrained(tmp_path)
+        Mono2StereoModel.from_pretrained(tmp_path)
+        pipeline = mono2stereo.Mono2StereoPipeline.from_pretrained(tmp_path, device="cpu")
+        mono2stereo.upmix(torch.randn(4000).numpy() * 0.1, 8000, model=str(tmp_path), seed=0)
+        captured = capfd.readouterr()
+        assert "Loading weights" not in captured.err and "Writing model shards" not in captured.err
+        assert "it/s]" not in captured.err and "%|" not in captured.err, captured.err
+        assert captured.out == ""
+        assert transformers_logging.is_progress_bar_enabled()  # the caller's setting is left as it was
+    finally:
+        transformers_logging.enable_progress_bar()
+    assert isinstance(pipeline.model, Mono2StereoModel)
 
 
 def test_a_pickled_checkpoint_is_refused(tmp_path):

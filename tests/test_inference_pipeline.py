@@ -65,6 +65,15 @@ def test_same_seed_same_output_and_variants_differ(pipeline):
         np.testing.assert_allclose(variant.mean(1), audio, atol=1e-6)
 
 
+@pytest.mark.parametrize("render", ["mid-side", "codec"])
+def test_variant_k_is_the_single_run_of_seed_plus_k(pipeline, render):
+    audio = noise(2000)  # five windows: several segments side by side, filling the batch
+    settings = dict(window_seconds=WINDOW, overlap_seconds=OVERLAP, batch_size=4, render=render)
+    variants = pipeline(audio, 8000, seed=3, num_variants=3, **settings).audio
+    for k, variant in enumerate(variants):
+        np.testing.assert_array_equal(variant, pipeline(audio, 8000, seed=3 + k, **settings).audio)
+
+
 def test_silence_stays_silent_and_a_sample_shorter_than_a_frame_works(pipeline):
     silence = pipeline(np.zeros(3000, np.float32), 16000, seed=0)
     assert silence.audio.shape == (3000, 2) and not silence.audio.any()
@@ -143,7 +152,7 @@ def test_batching_does_not_grow_with_the_song(pipeline, monkeypatch):
     assert max(shape[0] for shape in rows) <= 4 and max(shape[1] for shape in rows) == 20 * 16
 
 
-def test_variants_are_generated_at_most_a_batch_at_a_time(pipeline, monkeypatch):
+def test_variants_are_generated_one_at_a_time_in_at_most_a_batch(pipeline, monkeypatch):
     rows = []
     original = pipeline.model.encode_mono
     monkeypatch.setattr(pipeline.model, "encode_mono", lambda audio: rows.append(audio.shape[0]) or original(audio))

@@ -3,14 +3,21 @@
 The render's cues are local (an STFT of `dsp.bands.ANALYSIS_SECONDS`, a few frames of smoothing, a decorrelation
 filter of tens of ms, the side limiter's look-ahead), so a block rendered with `block_margin` samples of the song on
 each side equals the same span of a whole-song render. Two passes: the first sums what the whole song decides
-(the generated side's lean per band, and the peak of the output's mid, which sets the one gain for an input that
+(the generated side's lean per band, over the STFT frames centred in each block, so the sums are those of the
+whole song whatever the block; and the peak of the output's mid, which sets the one gain for an input that
 already clips); the second renders, limits and writes each block. Memory is that of one block, whatever the song's
-length; `mono` and `generated` may be arrays or `spool.AudioSpool`s. A spatial model's cues are rendered the same
-way (`render_cues`): its codec makes the side against the input block by block, and the side is limited as here.
+length; `mono` and `generated` may be arrays or `spool.AudioSpool`s. Blocks are short (`BLOCK_SECONDS`): a
+block's float64 spectra are most of the render's memory, and the heap keeps what short-lived large arrays leave
+free and fragmented, which over an hour of blocks would add to the peak; so after each block the free memory is
+given back to the system (`release_free_memory`; benchmarks/RESULTS.md, "Memory flat in length and variants").
+A spatial model's cues are rendered the same way (`render_cues`): its codec makes the side against the input
+block by block, and the side is limited as here.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import math
 from typing import Protocol
 
@@ -22,8 +29,7 @@ from ..dsp.decorrelators import decorrelate, decorrelation_filter
 from . import rendering
 from .limiting import lookahead_samples, side_gain
 
-BLOCK_SECONDS = 10.0
-STATISTICS_SECONDS = 10.0  # the first pass's blocks: fixed, so the render's block length does not change the lean
+BLOCK_SECONDS = 2.5  # with 0.16 s of margin each side at 44.1 kHz: 13 % more STFT frames than one whole-song pass
 
 
 class AudioSink(Protocol):
@@ -45,6 +51,22 @@ class ArraySink:
         self.position += len(frames)
 
 
+@functools.cache
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc
+    except (AttributeError, OSError):
+        return None
+
+
+def release_free_memory() -> None:
+    """Give the heap's free pages back to the system (glibc's `malloc_trim`; nothing elsewhere), so the arrays of
+    finished blocks do not stay in the process's resident memory."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def block_margin(sampling_rate: int) -> int:
     """Samples of context each side of a block: the STFT window twice, the decorrelator and the limiter's reach."""
     n_fft = BandAnalysis.fft_size(sampling_rate)
@@ -61,17 +83,26 @@ def block_length(sampling_rate: int, block_seconds: float = BLOCK_SECONDS) -> in
 
 
 def song_statistics(mode: str, mono, generated, sampling_rate: int, block: int) -> tuple[np.ndarray | None, float]:
-    """First pass: the lean per band (None in `codec`, which keeps the generated stereo) and the mid's peak."""
+    """First pass: the lean per band (None in `codec`, which keeps the generated stereo) and the mid's peak.
+
+    The lean's sums take, from each block's span (the block and `block_margin` around it), the STFT frames
+    centred in the block, which are the whole song's own frames: the lean does not depend on `block`.
+    """
     cross = energy = None
     peak = 0.0
-    for start in range(0, len(mono), block):
-        stop = min(start + block, len(mono))
-        mono_block, generated_block = mono[start:stop], generated[start:stop]
-        peak = max(peak, float(np.max(np.abs(rendering.render_mid(mode, mono_block, generated_block)))))
-        if mode != "codec":
-            block_cross, block_energy = rendering.side_lean(generated_block, sampling_rate)
-            cross = block_cross if cross is None else cross + block_cross
-            energy = block_energy if energy is None else energy + block_energy
+    num_samples = len(mono)
+    margin, hop = block_margin(sampling_rate), BandAnalysis.fft_size(sampling_rate) // 4
+    for start in range(0, num_samples, block):
+        stop = min(start + block, num_samples)
+        peak = max(peak, float(np.max(np.abs(rendering.render_mid(mode, mono[start:stop], generated[start:stop])))))
+        if mode == "codec":
+            continue
+        first, last = max(0, start - margin), min(num_samples, stop + margin)
+        frames = slice((start - first) // hop, (stop - first) // hop if stop < num_samples else None)
+        block_cross, block_energy = rendering.side_lean(generated[first:last], sampling_rate, frames)
+        cross = block_cross if cross is None else cross + block_cross
+        energy = block_energy if energy is None else energy + block_energy
+        release_free_memory()
     lean = None if cross is None else rendering.lean_from_sums(cross, energy)
     return lean, peak
 
@@ -96,7 +127,7 @@ def render_song(
     block = block_length(sampling_rate, block_seconds)
     margin = block_margin(sampling_rate)
     filter_length = len(decorrelation_filter(sampling_rate))
-    lean, peak = song_statistics(mode, mono, generated, sampling_rate, block_length(sampling_rate, STATISTICS_SECONDS))
+    lean, peak = song_statistics(mode, mono, generated, sampling_rate, block)
     gain = np.float32(input_gain(peak))
     least = 1.0
     for start in range(0, num_samples, block):
@@ -122,6 +153,7 @@ def render_song(
         np.clip(out, -PEAK_CEILING, PEAK_CEILING, out=out)
         least = min(least, block_least)
         sink.write(out)
+        release_free_memory()
     return float(gain), least
 
 

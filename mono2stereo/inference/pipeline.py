@@ -28,7 +28,7 @@ from .output import UpmixOutput
 from .resampling import resampled_length
 from .spool import AudioSpool, resample_to_spool
 from .upmixer import Upmixer
-from .window_generation import Progress, WindowedGeneration, group_progress
+from .window_generation import Progress, WindowedGeneration, group_progress, variant_generator
 
 DECODINGS = ("sample", "mean", "mean-level")
 DEFAULT_OVERLAP_SECONDS = 1.0  # capped at a quarter of the window when not given
@@ -181,11 +181,15 @@ class Mono2StereoPipeline(WindowedGeneration):
             width: scales the generated side; 0 gives dual mono, 1 the generated width.
             render: `mid-side` (the output's mid is the input), `codec` or `parametric`; see `rendering`. A spatial
                 model has one way to render: its cues are decoded against the input, whose mid it keeps exactly.
-            seed, generator: for reproducible output (pass one, not both).
+            seed, generator: for reproducible output (pass one, not both). Variant k is generated with seed
+                `seed + k`, so it is the single run of that seed; a `generator` is shared by the variants in turn.
+                For an EnCodec model with `config.random_mirror` (on unless a model turns it off), the first draw
+                of the seed decides whether the generated stereo is used mirrored (left and right swapped): half
+                of the seeds are, so no side is favoured over seeds whatever the model leans to.
             num_variants: independent samples; more than one returns `(variants, samples, 2)`.
             window_seconds, overlap_seconds: generation window (at most the model's) and the overlap each window
                 continues from and crossfades over.
-            batch_size: rows generated at once (segments of the song times variants); bounds the memory.
+            batch_size: rows generated at once (segments of the song, of one variant at a time); bounds the memory.
             guidance_scale, temperature, top_k, top_p: sampling settings of `Mono2StereoModel.generate`; None
                 takes the model's own (`model.generation_settings`, saved as its `generation_config.json`).
             target_width_db: asks the model for this side-to-mid energy ratio in dB; None leaves it free.
@@ -250,9 +254,9 @@ class Mono2StereoPipeline(WindowedGeneration):
         """Upmix `mono` (an array or `spool.AudioSpool`, checked) into one sink per variant, block by block.
 
         The settings are those of `__call__`. The memory used is bounded by `batch_size` and the render's block,
-        not by the song's length or the number of variants: variants are generated `batch_size` at a time, and the
-        song's signals wait on disk. A spatial model's cues are decoded against `mono` itself (`render` does not
-        apply). Returns the gains (`audio` is None). `peak` is the input's peak when the caller knows it.
+        not by the song's length or the number of variants: variants are generated and rendered one at a time,
+        and the song's signals wait on disk. A spatial model's cues are decoded against `mono` itself (`render`
+        does not apply). Returns the gains (`audio` is None). `peak` is the input's peak when the caller knows it.
         """
         num_variants = len(sinks) if num_variants is None else num_variants
         seed, window, overlap = self.check_call(
@@ -283,12 +287,9 @@ class Mono2StereoPipeline(WindowedGeneration):
                     sink.write(np.zeros((min(1 << 20, num_samples - start), 2), dtype=np.float32))
             ones = np.ones(num_variants)
             return UpmixOutput(None, sampling_rate, ones, side_gain=ones.copy())
-        if seed is not None:
-            generator = torch.Generator(device=self.device).manual_seed(seed)
         sampling = dict(
             style=style,
             width_db=target_width_db,
-            generator=generator,
             guidance_scale=guidance_scale,
             temperature=temperature,
             top_k=top_k,
@@ -301,35 +302,24 @@ class Mono2StereoPipeline(WindowedGeneration):
         codec_samples = resampled_length(num_samples, sampling_rate, codec_rate)
         gains, side_gains = [], []
         with resample_to_spool(mono, sampling_rate, codec_rate, codec_samples) as mono_codec:
-            groups = range(0, num_variants, batch_size)
-            for group_index, first in enumerate(groups):
-                group = range(first, min(first + batch_size, num_variants))
-                progress_of_group = group_progress(progress, group_index, len(groups))
+            for variant, sink in enumerate(sinks):  # one at a time: variant k is the single run of seed + k
+                sampling["generator"] = variant_generator(seed, generator, variant, self.device)
+                progress_of_variant = group_progress(progress, variant, num_variants)
                 if spatial:  # cues decoded against the input itself, at its rate
-                    cues = [self._cue_array(codec_samples) for _ in group]
+                    cues = self._cue_array(codec_samples)
                     self.generate_cues_into(
-                        mono_codec, cues, window, overlap, batch_size, progress_of_group, **sampling
+                        mono_codec, [cues], window, overlap, batch_size, progress_of_variant, **sampling
                     )
-                    for variant, variant_cues in zip(group, cues):
-                        gain, side_gain = render_cues(
-                            self.model.codec, mono, variant_cues, sampling_rate, sinks[variant], width, peak
+                    gain, side_gain = render_cues(self.model.codec, mono, cues, sampling_rate, sink, width, peak)
+                else:
+                    with AudioSpool(codec_samples, 2) as generated:
+                        self.generate_variant_into(
+                            mono_codec, generated, window, overlap, batch_size, progress_of_variant, **sampling
                         )
-                        gains.append(gain)
-                        side_gains.append(side_gain)
-                    continue
-                generated = [AudioSpool(codec_samples, 2) for _ in group]
-                try:
-                    self.generate_into(
-                        mono_codec, generated, window, overlap, batch_size, progress_of_group, **sampling
-                    )
-                    for variant, spool in zip(group, generated):
-                        with resample_to_spool(spool, codec_rate, sampling_rate, num_samples) as stereo:
-                            gain, side_gain = render_song(render, mono, stereo, sampling_rate, sinks[variant], width)
-                        gains.append(gain)
-                        side_gains.append(side_gain)
-                finally:
-                    for spool in generated:
-                        spool.close()
+                        with resample_to_spool(generated, codec_rate, sampling_rate, num_samples) as stereo:
+                            gain, side_gain = render_song(render, mono, stereo, sampling_rate, sink, width)
+                gains.append(gain)
+                side_gains.append(side_gain)
         return UpmixOutput(None, sampling_rate, np.array(gains), side_gain=np.array(side_gains))
 
 

@@ -138,14 +138,14 @@ def render_parametric(
     return from_mid_side(mono, analysis.istft(side)).astype(np.float32)
 
 
-def side_lean(generated: np.ndarray, sampling_rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per band, the sums over time of `Re(S M*)` and `|M|^2` of the generated stereo's side and mid.
+def side_lean(generated: np.ndarray, sampling_rate: int, frames: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+    """Per band, the sums over the STFT `frames` of `Re(S M*)` and `|M|^2` of the generated stereo's side and mid.
 
     Their ratio (summed over every block of a song first) is the song's lean: the share of the generated mid that
     the generated side carries on average, positive towards the left.
     """
     analysis = BandAnalysis(sampling_rate, generated.shape[0])
-    mid, side = (analysis.stft(signal) for signal in mid_side(generated))
+    mid, side = (analysis.stft(signal)[:, frames] for signal in mid_side(generated))
     cross = (analysis.assignment @ (side * mid.conj()).real).sum(-1)
     energy = (analysis.assignment @ (mid.abs() ** 2)).sum(-1)
     return cross.numpy(), energy.numpy()

@@ -4,6 +4,12 @@ The song is cut into windows (`windowing.plan_windows`) and read one window at a
 window `i` of every segment and variant is encoded, generated and decoded in one batch, continuing from the last
 overlap codes of window `i - 1`, and crossfaded into the outputs (arrays or spools). EnCodec models decode
 stereo at the codec's rate (`generate_into`); spatial models decode cues (`generate_cues_into`).
+
+Variants are generated one after the other, each with its own generator (`variant_generator`: seed `seed + k`
+for variant k), so variant k of several is the single run of seed `seed + k`. For an EnCodec model with
+`config.random_mirror`, the first draw of a variant's generator decides whether its generated stereo is mirrored
+(L and R swapped, the side negated), so that over seeds neither side is favoured whatever the model leans to
+(`generate_variant_into`).
 """
 
 from __future__ import annotations
@@ -18,10 +24,58 @@ from .spool import AudioSpool
 from .windowing import plan_windows
 
 Progress = Callable[[int, int], None]
+MIRROR_BLOCK = 1 << 18  # frames swapped at a time when a spool's channels are mirrored
+
+
+def variant_generator(
+    seed: int | None, generator: torch.Generator | None, variant: int, device: torch.device | str
+) -> torch.Generator | None:
+    """The generator of variant `variant`: seeded `seed + variant`, else the caller's `generator` (shared by the
+    variants in turn), else None (torch's global generator)."""
+    if seed is not None:
+        return torch.Generator(device=device).manual_seed(seed + variant)
+    return generator
+
+
+def mirror_channels(stereo) -> None:
+    """Swap the two channels of `(samples, 2)` stereo in place, an array or a spool, block by block."""
+    for start in range(0, len(stereo), MIRROR_BLOCK):
+        block = np.ascontiguousarray(np.asarray(stereo[start : start + MIRROR_BLOCK])[:, ::-1])
+        if isinstance(stereo, AudioSpool):
+            stereo.write(start, block)
+        else:
+            stereo[start : start + len(block)] = block
 
 
 class WindowedGeneration:
     """The window loop of `Mono2StereoPipeline` (which gives `model` and `device`)."""
+
+    def draws_mirror(self, generator: torch.Generator | None) -> bool:
+        """Whether a variant is mirrored: for an EnCodec model with `config.random_mirror`, a fair draw that is
+        the first of the variant's generator (never for a spatial model, or with `random_mirror` off)."""
+        config = self.model.config
+        if config.is_spatial or not config.random_mirror:
+            return False
+        device = generator.device if generator is not None else "cpu"
+        return bool(torch.randint(0, 2, (1,), generator=generator, device=device).item())
+
+    def generate_variant_into(
+        self,
+        mono,
+        output,
+        window_frames: int,
+        overlap_frames: int,
+        batch_size: int = 8,
+        progress: Progress | None = None,
+        **sampling,
+    ) -> bool:
+        """One variant's generated stereo into `output` (a zeroed `(samples, 2)` array or spool at the codec's rate),
+        mirrored when `draws_mirror` says so (drawn before any token); returns whether it was mirrored."""
+        mirrored = self.draws_mirror(sampling.get("generator"))
+        self.generate_into(mono, [output], window_frames, overlap_frames, batch_size, progress, **sampling)
+        if mirrored:
+            mirror_channels(output)
+        return mirrored
 
     def _cue_array(self, codec_samples: int) -> np.ndarray:
         """Zeroed cues `(frames, bands, 2)` for `codec_samples` samples at the codec's rate."""
@@ -135,15 +189,23 @@ class WindowedGeneration:
         num_variants: int = 1,
         batch_size: int = 8,
         progress: Progress | None = None,
+        seed: int | None = None,
         **sampling,
     ) -> np.ndarray:
         """Generated stereo `(variants, samples, 2)` at the codec's rate for mono `(samples,)` at that rate, in memory.
 
-        Variants are generated `batch_size` at a time (see `generate_into`).
+        Variant k is generated with `variant_generator(seed, generator, k)` and mirrored as its draw says
+        (`generate_variant_into`), as in an upmix.
         """
         output = np.zeros((num_variants, mono.shape[0], 2), dtype=np.float32)
-        return self._in_groups(self.generate_into, output, mono, window_frames, overlap_frames, batch_size, progress,
-                               **sampling)  # fmt: skip
+        generator = sampling.pop("generator", None)
+        for variant in range(num_variants):
+            sampling["generator"] = variant_generator(seed, generator, variant, self.device)
+            self.generate_variant_into(
+                mono, output[variant], window_frames, overlap_frames, batch_size,
+                group_progress(progress, variant, num_variants), **sampling,
+            )  # fmt: skip
+        return output
 
     def generate_cues(
         self,
@@ -153,32 +215,27 @@ class WindowedGeneration:
         num_variants: int = 1,
         batch_size: int = 8,
         progress: Progress | None = None,
+        seed: int | None = None,
         **sampling,
     ) -> np.ndarray:
         """A spatial model's generated cues `(variants, frames, bands, 2)` for mono `(samples,)` at the codec's rate,
-        in memory, variants `batch_size` at a time (see `generate_cues_into`)."""
+        in memory, variant k with `variant_generator(seed, generator, k)` (see `generate_cues_into`)."""
         output = np.stack([self._cue_array(len(mono)) for _ in range(num_variants)])
-        return self._in_groups(self.generate_cues_into, output, mono, window_frames, overlap_frames, batch_size,
-                               progress, **sampling)  # fmt: skip
-
-    @staticmethod
-    def _in_groups(generate_into, output, mono, window_frames, overlap_frames, batch_size, progress, **sampling):
-        """Fill the in-memory `output (variants, ...)` with `generate_into`, `batch_size` variants at a time."""
-        groups = range(0, len(output), batch_size)
-        for index, first in enumerate(groups):
-            group = list(output[first : first + batch_size])
-            generate_into(
-                mono, group, window_frames, overlap_frames, batch_size, group_progress(progress, index, len(groups)),
-                **sampling,
+        generator = sampling.pop("generator", None)
+        for variant in range(num_variants):
+            sampling["generator"] = variant_generator(seed, generator, variant, self.device)
+            self.generate_cues_into(
+                mono, [output[variant]], window_frames, overlap_frames, batch_size,
+                group_progress(progress, variant, num_variants), **sampling,
             )  # fmt: skip
         return output
 
 
 def group_progress(progress: Progress | None, group: int, groups: int) -> Progress | None:
-    """Progress over all groups of variants from the progress of one group's windows."""
+    """Progress over all variants (or groups of them) from the progress of one's windows."""
     if progress is None:
         return None
     return lambda done, total: progress(group * total + done, groups * total)
 
 
-__all__ = ["Progress", "WindowedGeneration", "group_progress"]
+__all__ = ["Progress", "WindowedGeneration", "group_progress", "mirror_channels", "variant_generator"]

@@ -94,6 +94,11 @@ class Mono2StereoConfig(PreTrainedConfig):
         condition_dropout (`float`): probability, while training, of replacing the style and width with the
             unconditional ones, so classifier-free guidance can be used.
         initializer_range (`float`): standard deviation of the normal initialisation.
+        random_mirror (`bool`): at inference, an EnCodec model's generated stereo is mirrored (L and R swapped, the
+            side negated) for the seeds whose first draw says so, half of them: a mono input says nothing about
+            which side a source was on, so over seeds no side is favoured even when the model leans to one (the
+            default model leans left in its own L/R; see benchmarks/RESULTS.md). A model shown to be balanced can
+            turn it off. Not used by spatial models.
     """
 
     model_type: ClassVar[str] = "mono2stereo"
@@ -114,6 +119,7 @@ class Mono2StereoConfig(PreTrainedConfig):
     attention_dropout: float = 0.0
     condition_dropout: float = 0.1
     initializer_range: float = 0.02
+    random_mirror: bool = True
 
     def __post_init__(self, **kwargs):
         super().__post_init__(**kwargs)
@@ -227,6 +233,8 @@ class Mono2StereoConfig(PreTrainedConfig):
                 fail(field, getattr(self, field), "must be in [0, 1)")
         if self.initializer_range <= 0:
             fail("initializer_range", self.initializer_range, "must be positive")
+        if not isinstance(self.random_mirror, bool):
+            fail("random_mirror", self.random_mirror, "must be true or false")
 
     @property
     def is_spatial(self) -> bool:

@@ -9,8 +9,10 @@ mono encoding is added at the same time position, plus a style embedding and a w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -20,6 +22,7 @@ from torch import nn
 from transformers import EncodecModel, PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput
+from transformers.utils import logging as transformers_logging
 
 from ..audio import CHANNELS_FIRST, width_db
 from .codec import decode_mono, encode_mono, interleave_channels, layout_signals, split_channels, stereo_from_signals
@@ -30,6 +33,18 @@ from .layers import KVCache, TransformerStack, sinusoidal_positions
 from .spatial_codec import SpatialCodec
 
 COPY_BIAS_INIT = 5.0  # e^5 ~ 150: the mono's token starts far above any other of ~1000 near-equal logits
+
+
+@contextlib.contextmanager
+def quiet_progress_bars() -> Iterator[None]:
+    """Hide transformers' progress bars ("Loading weights", "Writing model shards") inside the block only."""
+    enabled = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            transformers_logging.enable_progress_bar()
 
 
 def stereo_width_db(audio: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -105,7 +120,8 @@ class Mono2StereoPreTrainedModel(PreTrainedModel):
             check_config_file(os.path.join(path, "config.json"))
         kwargs["use_safetensors"] = True
         try:
-            model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+            with quiet_progress_bars():  # a library call does not print; the CLI shows its own progress
+                model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
         except SafetensorError as error:
             raise ValueError(
                 f"{path}: model.safetensors is damaged or incomplete ({error}); an interrupted download or copy? "
@@ -122,11 +138,13 @@ class Mono2StereoPreTrainedModel(PreTrainedModel):
         return model
 
     def save_pretrained(self, save_directory: str | os.PathLike, *args, **kwargs) -> None:
-        """`PreTrainedModel.save_pretrained`, plus `generation_config.json` with the model's sampling defaults."""
+        """`PreTrainedModel.save_pretrained`, plus `generation_config.json` with the model's sampling defaults, and no
+        progress bar."""
         if kwargs.get("is_main_process", True):  # written first, so that a push_to_hub=True save uploads it too
             os.makedirs(save_directory, exist_ok=True)
             self.generation_settings.save_pretrained(save_directory)
-        super().save_pretrained(save_directory, *args, **kwargs)
+        with quiet_progress_bars():  # without transformers' progress bar on stderr
+            super().save_pretrained(save_directory, *args, **kwargs)
 
 
 def check_config_file(path: str) -> None:

@@ -51,7 +51,7 @@ class DataConfig:
     crops_per_example: int = 1
     silence_db: float = -60.0  # crops quieter than this (RMS, dBFS) are skipped
     min_width_db: float = -40.0  # crops whose side/mid is below this are near-mono and skipped
-    swap_probability: float = 0.5  # left/right swaps of audio; token shards are swapped only in the L/R layout
+    swap_probability: float = 0.5  # left/right swaps of audio, and of token shards that can be swapped (see stream)
     gain_db: list[float] = field(default_factory=lambda: [-6.0, 0.0])
     shuffle_buffer: int = 0  # examples in the seeded shuffle buffer; 0 keeps shard order
 

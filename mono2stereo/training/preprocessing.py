@@ -117,6 +117,18 @@ class CodecEncoder(torch.nn.Module):
         mono, left, right = codes.split(batch)
         return mono, interleave_channels(left, right)
 
+    @torch.no_grad()
+    def mirrored_side_codes(self, audio: torch.Tensor) -> torch.Tensor:
+        """Mid-side layout: the codes `(batch, K, F)` of the side of `audio (batch, 2, samples)` with L and R swapped.
+
+        Swapping L and R negates the side, and a codec's codes of `-S` are not a rearrangement of those of `S`, so
+        a token shard stores them for the stream to swap examples with (`TrainingStream`).
+        """
+        if self.layout != "mid-side":
+            raise ValueError(f"mirrored side codes are for the mid-side layout, not {self.layout!r}")
+        _, side = layout_signals(audio, self.layout)
+        return encode_mono(self.codec, -side, self.bandwidth)
+
 
 __all__ = [
     "example_rng",

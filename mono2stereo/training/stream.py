@@ -126,18 +126,25 @@ class TrainingStream:
         )
 
     def _swap_tokens(self, example: dict) -> dict:
-        """Left/right swap augmentation done on tokens: swap the interleaved L and R codebooks.
+        """Left/right swap augmentation done on tokens, with `data.swap_probability` per example and epoch.
 
-        A swap negates the side, which has no token form: shards of a mid-side model are not swapped.
+        Left-right layout: the interleaved L and R codebooks trade places. Mid-side: the mid stays and the side
+        codebooks become the codes of the negated side (`mirrored_side_codes`, which `tokenize` stores); a shard
+        made without them is not swapped.
         """
-        if self.model_config.channel_layout != "left-right":
+        mirrored = example.pop("mirrored_side_codes", None)
+        layout = self.model_config.channel_layout
+        if layout not in ("left-right", "mid-side") or (layout == "mid-side" and mirrored is None):
             return example
         rng = example_rng(self.seed, self.epoch, example["id"])
         if rng.random() < self.data.swap_probability:
             codes = example["stereo_codes"]
-            example["stereo_codes"] = np.ascontiguousarray(
-                codes.reshape(-1, 2, codes.shape[-1])[:, ::-1].reshape(codes.shape)
-            )
+            if layout == "left-right":
+                codes = codes.reshape(-1, 2, codes.shape[-1])[:, ::-1].reshape(codes.shape)
+            else:
+                codes = codes.copy()
+                codes[1::2] = mirrored
+            example["stereo_codes"] = np.ascontiguousarray(codes)
         return example
 
     def collate(self, examples: list[dict]) -> dict:

@@ -38,9 +38,11 @@ def tokenize_sources(
     for batch in loader:
         if max_examples is not None:
             batch = {key: value[: max_examples - done] for key, value in batch.items()}
-        mono, stereo = encoder(batch["audio"].to(device))
+        audio = batch["audio"].to(device)
+        mono, stereo = encoder(audio)
+        mirrored = encoder.mirrored_side_codes(audio) if model.config.channel_layout == "mid-side" else None
         styles = [model.config.styles[i] if i < len(model.config.styles) else None for i in batch["style_ids"]]
-        writer.add(mono, stereo, batch["width_db"], styles, batch["ids"])
+        writer.add(mono, stereo, batch["width_db"], styles, batch["ids"], mirrored_side_codes=mirrored)
         done += len(batch["ids"])
         bar.update(len(batch["ids"]))
         if max_examples is not None and done >= max_examples:
