@@ -13,6 +13,7 @@ from mono2stereo.training.midi_parts import (
     excerpt_file,
     excerpt_parts,
     excerpt_starts,
+    excerpts_parts,
     parts_in_sequence,
     parts_of_excerpt_file,
     section_seconds,
@@ -24,8 +25,9 @@ BEAT = 480
 
 
 def long_piece(bars: int = 16) -> mido.MidiFile:
-    """A type 1 piece at 120 bpm, slowing to 60 bpm after 8 bars: a piano (track 1, channel 0) playing every beat,
-    and one track (2) holding both a drum kit (channel 9, kicks) and strings (channel 3, a note every bar)."""
+    """A type 1 piece at 120 bpm, slowing to 60 bpm after 8 bars: a piano (track 1, channel 0) playing every beat
+    (an electric piano from bar 12), and one track (2) holding both a drum kit (channel 9, kicks) and strings
+    (channel 3, a note every bar)."""
     midi = mido.MidiFile(type=1, ticks_per_beat=BEAT)
     tempo = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500_000, time=0)])
     tempo.append(mido.MetaMessage("set_tempo", tempo=1_000_000, time=8 * 4 * BEAT))
@@ -33,7 +35,9 @@ def long_piece(bars: int = 16) -> mido.MidiFile:
     piano.append(mido.Message("control_change", channel=0, control=10, value=0, time=0))  # hard left
     piano.append(mido.Message("control_change", channel=0, control=91, value=100, time=0))
     piano.append(mido.Message("control_change", channel=0, control=0, value=8, time=0))  # a GS variation bank
-    for _ in range(bars * 4):
+    for beat in range(bars * 4):
+        if beat == 12 * 4:  # bar 12 (32 s) on an electric piano
+            piano.append(mido.Message("program_change", channel=0, program=4, time=0))
         piano.append(mido.Message("note_on", channel=0, note=60, velocity=90, time=0))
         piano.append(mido.Message("note_off", channel=0, note=60, time=BEAT))
     band = mido.MidiTrack([mido.Message("program_change", channel=3, program=48, time=0)])
@@ -61,6 +65,20 @@ def test_a_long_file_is_cut_into_excerpts_of_its_real_time_and_split_into_parts(
     controls = {(m.control, m.value) for _, m in piano.events if m.type == "control_change"}
     assert controls == {(10, 64), (91, 0)}  # centred and dry; the bank select is gone
     assert stem_roles(parts) == ["piano", "strings", "kick"]
+
+
+def test_excerpts_cut_in_one_pass_carry_the_state_of_the_piece_so_far():
+    messages = timed_messages(long_piece())
+    starts = excerpt_starts(messages, 4.0)
+    cut = excerpts_parts(messages, starts, 4.0)
+    for start, parts in zip(starts, cut):
+        alone = excerpt_parts(messages, start, 4.0)
+        assert [(p.track, p.channel, [(t, str(m)) for t, m in p.events]) for p in parts] == [
+            (p.track, p.channel, [(t, str(m)) for t, m in p.events]) for p in alone
+        ]
+    assert [parts[0].program for parts in cut] == [1] * 8 + [4] * 4  # the programme change at 32 s
+    with pytest.raises(ValueError, match="must ascend"):
+        excerpts_parts(messages, [0.0, 2.0], 4.0)
 
 
 def test_an_excerpt_drops_note_offs_of_notes_begun_before_it():
@@ -103,7 +121,7 @@ def test_one_lead_per_mix():
     messages = timed_messages(long_piece())
     parts = excerpt_parts(messages, 0.0, 4.0)
     for part, program in zip(parts, (56, 64)):  # brass and a reed: both lead instruments
-        part.events.insert(0, (0.0, mido.Message("program_change", channel=part.channel, program=program)))
+        part.events = [(t, m.copy(program=program) if m.type == "program_change" else m) for t, m in part.events]
     assert stem_roles(parts[:2]) == ["lead", "other"]  # the piano part plays more notes than the strings
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import mido
 
 from .debian_music import download, licence_line
-from .midi_parts import excerpt_file, excerpt_parts, excerpt_starts, piece_length_s, timed_messages
+from .midi_parts import excerpt_file, excerpt_starts, excerpts_parts, piece_length_s, timed_messages
 
 # package -> the files that hold its pieces (fnmatch patterns on the path inside the package)
 MIDI_PACKAGES = {
@@ -35,6 +35,7 @@ MIDI_PACKAGES = {
 }
 PIECE_COLUMNS = ["package", "file", "licence", "copyright", "duration_s", "path"]
 EXCERPT_COLUMNS = ["package", "file", "start_s", "parts", "notes", "path"]
+EXCERPTS_VERSION = 1  # raised when `midi_parts` cuts differently, so excerpts made before are cut again
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def excerpts(
     pieces = midi_pieces(debs_dir, packages)
     folder = root / f"excerpts-{seconds:g}s"
     index, listed = folder / "EXCERPTS.tsv", folder / "PIECES"
-    wanted = "".join(f"{p['package']}\t{p['file']}\n" for p in pieces)
+    wanted = f"version {EXCERPTS_VERSION}\n" + "".join(f"{p['package']}\t{p['file']}\n" for p in pieces)
     if index.is_file() and listed.is_file() and listed.read_text() == wanted:
         return _excerpts_of(_read_tsv(index), pieces, folder)
     rows = []
@@ -162,8 +163,8 @@ def excerpts(
     for piece in pieces:
         messages = timed_messages(mido.MidiFile(root / piece["path"]))
         stem = hashlib.sha1(f"{piece['package']}/{piece['file']}".encode()).hexdigest()[:12]
-        for start in excerpt_starts(messages, seconds):
-            parts = excerpt_parts(messages, start, seconds)
+        starts = excerpt_starts(messages, seconds)
+        for start, parts in zip(starts, excerpts_parts(messages, starts, seconds)):
             name = f"{stem}-{int(round(start * 1000)):08d}.mid"
             excerpt_file(parts).save(folder / name)
             notes = sum(part.note_count for part in parts)

@@ -39,8 +39,14 @@ class Part:
 
     @property
     def program(self) -> int:
-        """The General-MIDI programme (0-127) the part starts with."""
-        return next((m.program for _, m in self.events if m.type == "program_change"), 0)
+        """The General-MIDI programme (0-127) of the part's first note."""
+        program = 0
+        for _, message in self.events:
+            if message.type == "program_change":
+                program = message.program
+            elif message.type == "note_on" and message.velocity > 0:
+                break
+        return program
 
     @property
     def pitches(self) -> Counter:
@@ -115,36 +121,50 @@ def _latest_state(messages: list[mido.Message]) -> list[mido.Message]:
 
 def excerpt_parts(messages: list[tuple[float, int, mido.Message]], start_s: float, seconds: float) -> list[Part]:
     """The parts that play notes in `[start_s, start_s + seconds)`, in (track, channel) order."""
-    end = start_s + seconds
-    before: dict[int, list[mido.Message]] = defaultdict(list)
-    within: dict[int, list[tuple[float, mido.Message]]] = defaultdict(list)
-    notes: dict[tuple[int, int], list[tuple[float, mido.Message]]] = defaultdict(list)
-    sounding: dict[tuple[int, int], Counter] = defaultdict(Counter)
-    for t, track, message in messages:
-        if message.type in ("note_on", "note_off"):
-            if not start_s <= t < end:
-                continue
-            key = (track, message.channel)
-            if message.type == "note_on" and message.velocity > 0:
-                sounding[key][message.note] += 1
-                notes[key].append((t - start_s, message.copy(time=0)))
-            elif sounding[key][message.note] > 0:  # a note-off of a note begun before the excerpt is dropped
-                sounding[key][message.note] -= 1
-                notes[key].append((t - start_s, message.copy(time=0)))
-        elif message.type in STATE_TYPES and t < end:
-            dry = _dry(message)
-            if dry is None:
-                continue
-            if t < start_s:
-                before[message.channel].append(dry)
-            else:
+    return excerpts_parts(messages, [start_s], seconds)[0]
+
+
+def excerpts_parts(
+    messages: list[tuple[float, int, mido.Message]], starts: list[float], seconds: float
+) -> list[list[Part]]:
+    """`excerpt_parts` of several excerpts in one pass over the piece; `starts` ascend and excerpts do not overlap."""
+    if any(later < earlier + seconds for earlier, later in zip(starts, starts[1:])):
+        raise ValueError(f"excerpt starts {starts} must ascend by at least the excerpt's {seconds} s")
+    state: dict[int, list[mido.Message]] = defaultdict(list)  # each channel's state messages so far
+    cut, position = [], 0
+    for start_s in starts:
+        end = start_s + seconds
+        while position < len(messages) and messages[position][0] < start_s:
+            _, _, message = messages[position]
+            position += 1
+            if message.type in STATE_TYPES and (dry := _dry(message)) is not None:
+                state[message.channel].append(dry)
+        for channel in state:
+            state[channel] = _latest_state(state[channel])
+        before = {channel: list(kept) for channel, kept in state.items()}
+        within: dict[int, list[tuple[float, mido.Message]]] = defaultdict(list)
+        notes: dict[tuple[int, int], list[tuple[float, mido.Message]]] = defaultdict(list)
+        sounding: dict[tuple[int, int], Counter] = defaultdict(Counter)
+        while position < len(messages) and messages[position][0] < end:
+            t, track, message = messages[position]
+            position += 1
+            if message.type in ("note_on", "note_off"):
+                key = (track, message.channel)
+                if message.type == "note_on" and message.velocity > 0:
+                    sounding[key][message.note] += 1
+                    notes[key].append((t - start_s, message.copy(time=0)))
+                elif sounding[key][message.note] > 0:  # a note-off of a note begun before the excerpt is dropped
+                    sounding[key][message.note] -= 1
+                    notes[key].append((t - start_s, message.copy(time=0)))
+            elif message.type in STATE_TYPES and (dry := _dry(message)) is not None:
                 within[message.channel].append((t - start_s, dry))
-    parts = []
-    for track, channel in sorted(key for key, events in notes.items() if events):
-        state = [(0.0, m) for m in _latest_state(before[channel])]
-        timed = sorted(within[channel] + notes[(track, channel)], key=lambda item: item[0])  # stable: state first
-        parts.append(Part(track, channel, state + timed))
-    return parts
+                state[message.channel].append(dry)
+        parts = []
+        for track, channel in sorted(key for key, events in notes.items() if events):
+            timed = sorted(within[channel] + notes[(track, channel)], key=lambda item: item[0])  # stable: state first
+            parts.append(Part(track, channel, [(0.0, m) for m in before.get(channel, [])] + timed))
+        cut.append(parts)
+    return cut
 
 
 def _channel_reset(channel: int) -> list[mido.Message]:
@@ -226,6 +246,7 @@ __all__ = [
     "excerpt_file",
     "excerpt_parts",
     "excerpt_starts",
+    "excerpts_parts",
     "parts_in_sequence",
     "parts_of_excerpt_file",
     "piece_length_s",
