@@ -17,7 +17,8 @@ class SourceConfig:
 
     kind: str = "synthetic"
     weight: float = 1.0
-    path: str | None = None  # folder, tar glob, Hub id or local dataset repo, token shard folder
+    path: str | None = None  # folder, tar glob, Hub id or local dataset repo, token shard folder; multitrack: the
+    # folder of Debian's MIDI packages (`midi_library`; fetched there when missing), optional
     style: str | None = None  # a fixed style tag for every example of this source
     # synthetic and multitrack (General-MIDI stems rendered by fluidsynth)
     num_mixes: int = 256
@@ -26,6 +27,7 @@ class SourceConfig:
     num_shards: int = 8
     duration_s: float = 4.0
     soundfont: str | None = None  # multitrack: a General-MIDI SoundFont (default FluidR3_GM, else TimGM6mb)
+    midi_share: float = 0.5  # multitrack with a `path`: the share of mixes cut from Debian's MIDI files
     # hub
     split: str = "train"
     audio_column: str = "audio"

@@ -1,16 +1,24 @@
-"""`MultitrackMixes`: General-MIDI pieces rendered one instrument at a time, mixed with known placements.
+"""`MultitrackMixes`: General-MIDI pieces rendered one part at a time, mixed with known placements.
 
-Each mix is a random piece (`codec.midi.random_general_midi`): drums, bass, one or two chord parts and a lead.
-Every part is rendered alone by fluidsynth, dry and centred (pan, reverb and chorus controls removed), then placed
-by a mixing style of `synthetic.style_placement` (constant-power pan law, a time difference on the far side) and
-sent to a stereo reverb. In the `vintage` style the reverb return follows its part's pan (a mono chamber per
-track, as on 1960s records); in the others it is a stereo room. An example carries the mix, its style, and each
-stem with its pan, and the stems sum to the mix. The same seed and index give the same audio.
+A mix's piece is a random piece (`codec.midi.random_general_midi`: drums, bass, one or two chord parts and a lead)
+or, given a folder of Debian's MIDI packages (`midi_library`), with the share `midi_share`, an excerpt of one of
+the pieces they ship. Every part (`midi_parts`: what one track plays on one channel) is rendered alone by
+fluidsynth, dry and centred, all parts of a mix in one run. A part's role comes from its channel and General-MIDI
+programme (drums, bass, piano, guitar, strings, lead, pads...), and the mixing style places it by that role
+(`mixing.stem_mix.draw_stem_pans`; constant-power pan law, a time difference on the far side) and sends it to the
+style's room. In the `vintage` style the reverb return follows its part's pan (a mono chamber per track, as on
+1960s records); in the others it is a stereo room. An example carries the mix, its style, each stem with its pan,
+and where the piece came from; the stems sum to the mix. The same seed and index (and library) give the same audio.
+
+`python -m mono2stereo.training.multitrack OUT --mixes N` renders mixes once into tar shards
+(`multitrack_shards`).
 """
 
 from __future__ import annotations
 
 import math
+import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,50 +27,94 @@ import numpy as np
 import torch
 
 from ..audio import fold
-from .codec.midi import DRUM_CHANNEL, random_general_midi
+from ..mixing.stem_mix import draw_stem_pans
+from ..mixing.styles import MIXING_STYLES, ROOM_RT60_RANGE_S, STYLE_ROOMS, draw_reverb_send, room_responses, uniform
+from .codec.midi import random_general_midi
 from .codec.render import find_soundfont, render_midi
-from .synthetic import MIXING_STYLES, _uniform, style_placement
+from .midi_parts import (
+    DRUM_CHANNEL,
+    Part,
+    excerpt_parts,
+    parts_in_sequence,
+    parts_of_excerpt_file,
+    section_seconds,
+    timed_messages,
+)
 
 # fluid-soundfont-gm's bank first: far richer than TimGM6mb, which tests use.
 RICH_SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2",)
-DRY_CONTROLS = {10: 64, 91: 0, 93: 0}  # pan centre, no reverb send, no chorus send
+# General-MIDI programme family (programme // 8) -> role (`mixing.roles`)
+FAMILY_ROLES = (
+    "piano",
+    "keys",  # chromatic percussion: celesta, vibraphone, marimba...
+    "keys",  # organs
+    "guitar",
+    "bass",
+    "strings",
+    "strings",  # ensembles and choirs
+    "lead",  # brass
+    "lead",  # reeds
+    "lead",  # pipes
+    "lead",  # synth leads
+    "pads",
+    "synth",  # synth effects
+    "lead",  # ethnic instruments
+    "percussion",
+    "other",  # sound effects
+)
+KIT_PIECES = {"kick": (35, 36), "snare": (37, 38, 39, 40), "hats": (42, 44, 46)}
+KIT_PIECE_SHARE = 0.8  # a drum part playing this share of one kit piece's notes is that piece
 
 
-def stem_name(track: mido.MidiTrack, index: int) -> str:
-    """The part a track plays, by its channel: drums, bass (channel 0), chords (1-3) or lead."""
-    channels = {message.channel for message in track if hasattr(message, "channel")}
-    if DRUM_CHANNEL in channels:
+def default_soundfont() -> Path:
+    """fluid-soundfont-gm's FluidR3_GM when installed, else the first General-MIDI SoundFont found."""
+    rich = [Path(p) for p in RICH_SOUNDFONTS if Path(p).is_file()]
+    return rich[0] if rich else find_soundfont()
+
+
+def part_role(part: Part, random_piece: bool = False) -> str:
+    """A part's role: drums (or one kit piece) on the drum channel, else by its programme's family.
+
+    In a random piece the channel says the part: drums on 9, bass on 0, chords on 1-3, the lead on 4.
+    """
+    if random_piece:
+        channel = part.channel
+        return "drums" if channel == DRUM_CHANNEL else "bass" if channel == 0 else "chords" if channel < 4 else "lead"
+    if part.channel == DRUM_CHANNEL:
+        pitches = part.pitches
+        total = max(sum(pitches.values()), 1)
+        for piece, notes in KIT_PIECES.items():
+            if sum(pitches[n] for n in notes) >= KIT_PIECE_SHARE * total:
+                return piece
         return "drums"
-    if 0 in channels:
-        return "bass"
-    if channels & {1, 2, 3}:
-        return f"chords{min(channels)}"
-    return "lead"
+    return FAMILY_ROLES[part.program // 8]
 
 
-# Which instrument of synthetic.style_placement's table gives each stem its place.
-PLACEMENT_OF_STEM = {"drums": "hats", "bass": "bass", "chords1": "chords", "chords2": "pads", "lead": "lead"}
+def stem_roles(parts: list[Part], random_piece: bool = False) -> list[str]:
+    """Each part's role, with one lead per mix: the lead part playing most notes; other lead parts accompany."""
+    roles = [part_role(part, random_piece) for part in parts]
+    leads = [i for i, role in enumerate(roles) if role == "lead"]
+    if len(leads) > 1:
+        kept = max(leads, key=lambda i: (parts[i].note_count, -i))
+        for i in leads:
+            if i != kept:
+                roles[i] = "other"
+    return roles
 
 
-def dry_stems(midi: mido.MidiFile) -> dict[str, mido.MidiFile]:
-    """One MIDI file per part, with the tempo track, its pan centred and its reverb and chorus sends removed."""
-    stems = {}
-    for index, track in enumerate(midi.tracks[1:], start=1):
-        dry = mido.MidiTrack()
-        for message in track:
-            if message.type == "control_change" and message.control in DRY_CONTROLS:
-                message = message.copy(value=DRY_CONTROLS[message.control])
-            dry.append(message)
-        single = mido.MidiFile(type=1, ticks_per_beat=midi.ticks_per_beat)
-        single.tracks.extend([midi.tracks[0], dry])
-        stems[stem_name(track, index)] = single
-    return stems
+def stem_names(roles: list[str]) -> list[str]:
+    """Unique stem names from roles: `bass`, or `chords1`, `chords2` when a role is taken twice."""
+    counts, seen, names = Counter(roles), Counter(), []
+    for role in roles:
+        seen[role] += 1
+        names.append(role if counts[role] == 1 else f"{role}{seen[role]}")
+    return names
 
 
 class MultitrackMixes(torch.utils.data.Dataset):
-    """Seeded mixes of rendered General-MIDI stems: item `i` is
-    `{"audio": (2, n), "style": tag, "id": str, "stems": {name: (2, n)}, "positions": {name: pan in [-1, 1]}}`.
-    """
+    """Seeded mixes of rendered General-MIDI parts: item `i` is `{"audio": (2, n), "style": tag, "id": str,
+    "stems": {name: (2, n)}, "positions": {name: pan in [-1, 1]}, "placements": [...], "piece": {...},
+    "room": {...}}`."""
 
     def __init__(
         self,
@@ -72,6 +124,8 @@ class MultitrackMixes(torch.utils.data.Dataset):
         styles: list[str] | tuple[str, ...] | None = None,
         seed: int = 0,
         soundfont: str | Path | None = None,
+        midi_dir: str | Path | None = None,
+        midi_share: float = 0.5,
     ):
         self.styles = tuple(styles) if styles else MIXING_STYLES
         for style in self.styles:
@@ -79,9 +133,17 @@ class MultitrackMixes(torch.utils.data.Dataset):
                 raise ValueError(f"unknown mixing style {style!r}; MultitrackMixes knows {', '.join(MIXING_STYLES)}")
         if num_mixes < 1 or duration_s <= 0:
             raise ValueError(f"num_mixes={num_mixes} and duration_s={duration_s} must be positive")
+        if not 0 <= midi_share <= 1:
+            raise ValueError(f"midi_share={midi_share} must be in [0, 1] (the share of mixes cut from MIDI files)")
         self.num_mixes, self.sampling_rate, self.duration_s, self.seed = num_mixes, sampling_rate, duration_s, seed
-        rich = [Path(p) for p in RICH_SOUNDFONTS if Path(p).is_file()]
-        self.soundfont = Path(soundfont) if soundfont else (rich[0] if rich else find_soundfont())
+        self.soundfont = Path(soundfont) if soundfont else default_soundfont()
+        self.midi_share, self.excerpts = midi_share, []
+        if midi_dir is not None:
+            from .midi_library import excerpts
+
+            self.excerpts = excerpts(midi_dir, duration_s)
+            if not self.excerpts:
+                raise ValueError(f"no MIDI excerpts of {duration_s:g} s in {midi_dir}; the packages hold no piece")
 
     def __len__(self) -> int:
         return self.num_mixes
@@ -95,58 +157,85 @@ class MultitrackMixes(torch.utils.data.Dataset):
         piece_seed = self.seed * 1_000_003 + index
         generator = torch.Generator().manual_seed(piece_seed)
         style = self.styles[int(torch.randint(len(self.styles), (), generator=generator))]
-        tracks = self.render_stems(random_general_midi(piece_seed, self.duration_s + 1.0))
-        stems, positions = self.mix(tracks, style, generator)
-        audio = sum(stems.values())
+        from_file = uniform(generator, 0.0, 1.0) < self.midi_share and bool(self.excerpts)
+        if from_file:
+            excerpt = self.excerpts[int(torch.randint(len(self.excerpts), (), generator=generator))]
+            parts = parts_of_excerpt_file(mido.MidiFile(excerpt.path))
+            piece = {"kind": "debian", "package": excerpt.package, "file": excerpt.file, "start_s": excerpt.start_s}
+            piece.update(licence=excerpt.licence, copyright=excerpt.copyright)
+        else:
+            messages = timed_messages(random_general_midi(piece_seed, self.duration_s + 1.0))
+            parts = excerpt_parts(messages, 0.0, self.duration_s)
+            piece = {"kind": "random", "seed": piece_seed}
+        roles = stem_roles(parts, random_piece=not from_file)
+        names = stem_names(roles)
+        tracks = dict(zip(names, self.render_parts(parts)))
+        stems, placements, room = self.mix(tracks, dict(zip(names, roles)), style, generator)
+        for placement, part in zip(placements, parts):
+            placement.update(program=part.program, channel=part.channel, track=part.track)
         return {
-            "audio": audio,
+            "audio": sum(stems.values()),
             "style": style,
             "id": f"multitrack-{self.seed}-{index}",
             "stems": stems,
-            "positions": positions,
+            "positions": {p["name"]: p["pan"] for p in placements},
+            "placements": placements,
+            "piece": piece,
+            "room": room,
         }
 
-    def render_stems(self, midi: mido.MidiFile) -> dict[str, np.ndarray]:
-        """Each part rendered alone as mono float32 `(n,)`, all cut to the mix's length."""
+    def render_parts(self, parts: list[Part]) -> list[np.ndarray]:
+        """Each part rendered alone as mono float32 `(n,)` (one fluidsynth run for all), cut to the mix's length."""
         length = int(round(self.duration_s * self.sampling_rate))
-        tracks = {}
-        for name, single in dry_stems(midi).items():
-            mono = fold(render_midi(single, self.sampling_rate, self.soundfont))
-            tracks[name] = np.pad(mono, (0, max(0, length - len(mono))))[:length].astype(np.float32)
-        return tracks
+        period = section_seconds(self.duration_s) * self.sampling_rate
+        audio = render_midi(parts_in_sequence(parts, self.duration_s), self.sampling_rate, self.soundfont, False)
+        mono = fold(audio)
+        mono = np.pad(mono, (0, max(0, (len(parts) - 1) * period + length - len(mono))))
+        return [mono[k * period : k * period + length].astype(np.float32) for k in range(len(parts))]
 
-    def mix(self, tracks: dict[str, np.ndarray], style: str, generator: torch.Generator):
-        """Place and reverberate each track in `style`: the stereo stems `(2, n)` and each stem's pan."""
+    def mix(self, tracks: dict[str, np.ndarray], roles: dict[str, str], style: str, generator: torch.Generator):
+        """Place and reverberate each track in `style`: the stereo stems `(2, n)`, each stem's placement, the room."""
         sr = self.sampling_rate
-        placement = style_placement(style, generator)
-        count = len(next(iter(tracks.values())))
-        rt60 = _uniform(generator, 0.6, 1.8)
-        ir_length = int(min(rt60, self.duration_s) * sr)
-        t = np.arange(ir_length) / sr
-        decay = np.exp(-6.9 * t / rt60) / math.sqrt(ir_length / 4)
-        noise = torch.randn((3, ir_length), generator=generator).numpy()
-        mixed = placement.reverb_correlation
-        side = math.sqrt(1 - mixed**2)
-        responses = np.stack([mixed * noise[0] + side * noise[1], mixed * noise[0] + side * noise[2]]) * decay
+        names = list(tracks)
+        pans = draw_stem_pans(style, [roles[name] for name in names], generator)
+        room = STYLE_ROOMS[style]
+        send = draw_reverb_send(style, generator)
+        rt60 = uniform(generator, *ROOM_RT60_RANGE_S)
+        count = len(tracks[names[0]])
+        ir_length = max(1, int(min(rt60, self.duration_s) * sr))
+        noise = torch.randn((3, ir_length), generator=generator)
+        responses = room_responses(room.reverb_correlation, rt60, ir_length, sr, noise).numpy().astype(np.float64)
         size = 1 << int(np.ceil(np.log2(count + ir_length)))
         spectra = np.fft.rfft(responses, size)
-        stems, positions = {}, {}
-        for name, track in tracks.items():
-            pan = placement.pans[PLACEMENT_OF_STEM.get(name, "lead")]
+        stems, placements = {}, []
+        for name, pan in zip(names, pans):
+            track = tracks[name]
             angle = (pan + 1) * math.pi / 4  # constant-power pan law
             gains = np.array([math.cos(angle), math.sin(angle)])
-            delay = int(round(abs(pan) * placement.max_itd_s * sr))
+            delay = int(round(abs(pan) * room.max_itd_s * sr))
             delayed = np.pad(track, (delay, 0))[:count] if delay else track
             # The far ear hears the instrument later.
             dry = np.stack([gains[0] * (delayed if pan > 0 else track), gains[1] * (delayed if pan < 0 else track)])
             wet = np.fft.irfft(np.fft.rfft(track, size) * spectra, size)[:, :count]
             if style == "vintage":  # the chamber return sits with its track
                 wet = wet * gains[:, None]
-            stems[name] = (dry + placement.reverb_send * wet).astype(np.float32)
-            positions[name] = float(pan)
+            stems[name] = dry + send * wet
+            placements.append({"name": name, "role": roles[name], "pan": round(float(pan), 4)})
+            placements[-1]["delay_ms"] = round(1000 * delay / sr, 3)
         peak = max(float(np.abs(sum(stems.values())).max()), 1e-6)
-        level = _uniform(generator, 0.5, 0.9) / peak
-        return {name: stem * np.float32(level) for name, stem in stems.items()}, positions
+        level = uniform(generator, 0.5, 0.9) / peak
+        stems = {name: (stem * level).astype(np.float32) for name, stem in stems.items()}
+        for placement in placements:
+            rms = float(np.sqrt(np.mean(stems[placement["name"]].astype(np.float64) ** 2)))
+            placement["level_db"] = round(20 * math.log10(max(rms, 1e-6)), 1)
+        room_settings = {"reverb_send": round(send, 4), "rt60_s": round(rt60, 3)}
+        room_settings["reverb_correlation"] = room.reverb_correlation
+        return stems, placements, room_settings
 
 
-__all__ = ["MultitrackMixes", "dry_stems", "stem_name", "PLACEMENT_OF_STEM"]
+__all__ = ["MultitrackMixes", "default_soundfont", "part_role", "stem_names", "stem_roles"]
+
+if __name__ == "__main__":
+    from .multitrack_shards import main
+
+    sys.exit(main())

@@ -94,7 +94,14 @@ def read_shard(source: SourceConfig, shard: Any, sampling_rate: int, skipped: Co
         from .multitrack import MultitrackMixes  # needs fluidsynth only when used
 
         mixes = MultitrackMixes(
-            source.num_mixes, sampling_rate, source.duration_s, source.styles, source.seed, source.soundfont
+            source.num_mixes,
+            sampling_rate,
+            source.duration_s,
+            source.styles,
+            source.seed,
+            source.soundfont,
+            source.path,
+            source.midi_share,
         )
         for index in range(*shard):
             mix = mixes[index]

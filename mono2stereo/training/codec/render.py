@@ -29,8 +29,13 @@ def find_soundfont() -> Path:
     raise FileNotFoundError(f"no General-MIDI SoundFont in {', '.join(SOUNDFONT_PATHS)}; {INSTALL_HINT}")
 
 
-def render_midi(midi: mido.MidiFile, sampling_rate: int, soundfont: str | Path | None = None) -> np.ndarray:
-    """Render `midi` with fluidsynth into float32 stereo `(samples, 2)` at `sampling_rate`."""
+def render_midi(
+    midi: mido.MidiFile, sampling_rate: int, soundfont: str | Path | None = None, effects: bool = True
+) -> np.ndarray:
+    """Render `midi` with fluidsynth into float32 stereo `(samples, 2)` at `sampling_rate`.
+
+    `effects=False` turns fluidsynth's reverb and chorus off, so a SoundFont's own effect sends add nothing.
+    """
     executable = shutil.which("fluidsynth")
     if executable is None:
         raise FileNotFoundError(f"the `fluidsynth` command is not installed; {INSTALL_HINT}")
@@ -38,7 +43,8 @@ def render_midi(midi: mido.MidiFile, sampling_rate: int, soundfont: str | Path |
     with tempfile.TemporaryDirectory() as folder:
         midi_path, wav_path = Path(folder) / "piece.mid", Path(folder) / "piece.wav"
         midi_path.write_bytes(midi_bytes(midi))
-        command = [executable, "-n", "-i", "-q", "-g", "0.6", "-r", str(sampling_rate), "-R", "1", "-C", "1"]
+        switch = "1" if effects else "0"
+        command = [executable, "-n", "-i", "-q", "-g", "0.6", "-r", str(sampling_rate), "-R", switch, "-C", switch]
         command += ["-T", "wav", "-O", "float", "-F", str(wav_path), str(soundfont), str(midi_path)]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0 or not wav_path.is_file():
