@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mix": ("mono2stereo.mixing.cli", "place stems (drums, bass, vocals, ...) into a stereo mix"),
     "train": ("mono2stereo.training.cli", "train a model from a YAML config (also under `accelerate launch`)"),
     "finetune": ("mono2stereo.training.cli", "teach a trained model a new mixing style"),
+    "corpus": ("mono2stereo.training.corpus", "build the training data: Debian's stereo songs and multitrack renders"),
     "tokenize": ("mono2stereo.training.cli", "encode a config's sources into token shards ahead of time"),
     "train-codec": ("mono2stereo.training.cli", "train the small EnCodec-architecture codec from a YAML config"),
     "release": ("mono2stereo.training.cli", "save a trained run as a model folder with its model card"),
