@@ -37,11 +37,13 @@ def loaded_modules_after(*argv: str) -> set[str]:
         ["train", "--help"],
         ["train-codec", "--help"],
         ["release", "--help"],
+        ["corpus", "--help"],
+        ["upmix", "in.wav", "-o", "out.wav", "--model", "dsp:nosuch"],  # refused before torch or scipy load
     ],
 )
 def test_help_imports_neither_torch_nor_transformers(argv):
     modules = loaded_modules_after(*argv)
-    assert "torch" not in modules and "transformers" not in modules
+    assert "torch" not in modules and "transformers" not in modules and "scipy" not in modules
 
 
 def test_help_lists_every_command_and_imports_no_command_module():

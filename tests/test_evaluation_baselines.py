@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from mono2stereo.dsp import DSP_UPMIXERS, upmix_dsp
+from mono2stereo.dsp import DSP_NAMES, DSP_UPMIXERS, upmix_dsp
 from mono2stereo.evaluation.metrics import spatial_cues, stereo_width_db
 
 SAMPLING_RATE = 22050
@@ -27,6 +27,7 @@ def music_like(seconds: float = 2.0) -> np.ndarray:
 
 def test_registry_has_the_five_upmixers():
     assert set(DSP_UPMIXERS) == {"dual", "lauridsen", "allpass", "orban", "sources"}
+    assert tuple(DSP_UPMIXERS) == DSP_NAMES  # the names the CLI checks without importing the upmixers
 
 
 @pytest.mark.parametrize("name", list(DSP_UPMIXERS))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..audio import fold, from_mid_side, mid_side
-from . import DSP_PREFIX
+from . import dsp_upmixer_name
 from .decorrelators import phase_network, schroeder_allpass
 from .sources import upmix_sources
 
@@ -61,15 +61,6 @@ DSP_UPMIXERS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "orban": upmix_orban,
     "sources": upmix_sources,
 }
-
-
-def dsp_upmixer_name(name: str) -> str:
-    """The registry key for `dsp:NAME` or `NAME`; raises `ValueError` for an unknown upmixer."""
-    key = name[len(DSP_PREFIX) :] if name.startswith(DSP_PREFIX) else name
-    if key not in DSP_UPMIXERS:
-        valid = ", ".join(DSP_PREFIX + known for known in DSP_UPMIXERS)
-        raise ValueError(f"unknown DSP upmixer {name!r}; choose one of {valid}")
-    return key
 
 
 def upmix_dsp(name: str, audio: np.ndarray, sampling_rate: int, width: float = 1.0) -> np.ndarray:

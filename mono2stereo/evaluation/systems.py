@@ -16,8 +16,8 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
-from ..dsp import DSP_PREFIX
-from ..dsp.upmixers import dsp_upmixer_name, upmix_dsp
+from ..dsp import DSP_PREFIX, dsp_upmixer_name
+from ..dsp.upmixers import upmix_dsp
 from ..inference.upmixer import Upmixer
 
 MEAN_PREFIX = "mean:"

@@ -92,7 +92,7 @@ def default_threads() -> int:
 def check_model_name(model: str | None) -> None:
     """Refuse an unknown `dsp:NAME` before anything is loaded."""
     if model and model.startswith(DSP_PREFIX):
-        from ..dsp.upmixers import dsp_upmixer_name
+        from ..dsp import dsp_upmixer_name
 
         try:
             dsp_upmixer_name(model)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..audio import PEAK_CEILING, input_gain, mid_side
-from ..dsp import DSP_PREFIX
-from ..dsp.upmixers import dsp_upmixer_name, upmix_dsp
+from ..dsp import DSP_PREFIX, dsp_upmixer_name
+from ..dsp.upmixers import upmix_dsp
 from .audio_io import check_audio, fold_level_db, fold_to_mono
 from .limiting import limit_side
 from .options import MAX_WIDTH, check_channel, check_number
