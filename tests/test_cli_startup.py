@@ -144,3 +144,13 @@ def test_a_command_whose_extra_is_missing_names_the_extra(capsys, monkeypatch):
     monkeypatch.setattr(cli, "build_parser", lambda argv=None: parser)
     code, _, err = run(capsys, "train")
     assert code == 1 and "pip install 'mono2stereo[train]'" in err and "Traceback" not in err
+
+
+def test_a_hub_id_that_cannot_be_had_fails_before_torch_loads(tmp_path, monkeypatch):
+    sf.write(tmp_path / "in.wav", np.zeros(800, dtype=np.float32), 8000)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    argv = ["upmix", str(tmp_path / "in.wav"), "-o", str(tmp_path / "out.wav"), "--model", "nobody/no-such-model"]
+    modules = loaded_modules_after(*argv)
+    assert "torch" not in modules and "transformers" not in modules
+    assert not (tmp_path / "out.wav").exists()

@@ -126,16 +126,28 @@ def set_threads(threads: int | None) -> None:
     torch.set_num_threads(threads or default_threads())
 
 
-def load(model: str | None, device: str | None):
-    """The pipeline for `--model`, with loading errors as one-line command errors."""
+def model_folder(model: str | None) -> str | None:
+    """The local folder (or `dsp:NAME`) of `--model`, fetched first for a Hub id; failures as one line.
+
+    Called before torch and transformers are imported, so a Hub id that cannot be had fails in a moment.
+    """
+    from .model_source import resolve_model
+
+    try:
+        return None if model is None else resolve_model(model)
+    except (ValueError, OSError) as error:
+        raise CommandError(str(error)) from None
+
+
+def load(source: str | None, device: str | None):
+    """The pipeline for a `model_folder` (None: the default model), with loading errors as one-line errors."""
     from transformers.utils import logging as transformers_logging
 
-    from .model_source import resolve_model
     from .pipeline import load_pipeline
 
     transformers_logging.disable_progress_bar()  # one bar per file is ours; a loading bar would only clutter stderr
     try:
-        return load_pipeline(None if model is None else resolve_model(model), device)
+        return load_pipeline(source, device)
     except (ValueError, OSError) as error:
         raise CommandError(str(error)) from None
 
@@ -186,9 +198,10 @@ def run_upmix(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot create the output folder {folder}: {error.strerror}") from None
     if not os.access(folder, os.W_OK):
         raise CommandError(f"the output folder {folder} is not writable; choose another with -o")
+    source = model_folder(args.model)
     check_device(args.device)
     set_threads(args.threads)
-    pipeline = load(args.model, args.device or process_device())  # several processes: each on its own device
+    pipeline = load(source, args.device or process_device())  # several processes: each on its own device
     try:
         pipeline.check_settings(args.style, args.width, args.render, args.variants, args.batch_size)
         pipeline.window_frames(args.window, args.overlap)
@@ -258,7 +271,7 @@ def run_info(args: argparse.Namespace) -> int:
     if args.model and args.model.startswith(DSP_PREFIX):
         raise CommandError(f"{args.model} is a DSP upmixer; it has no model configuration to show")
     check_device(args.device)
-    pipeline = load(args.model, args.device)
+    pipeline = load(model_folder(args.model), args.device)
     model = pipeline.model
     config = model.config
     codec_parameters = sum(p.numel() for p in model.codec.parameters())
