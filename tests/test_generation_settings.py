@@ -58,13 +58,13 @@ def test_generate_samples_with_the_saved_settings_and_explicit_arguments_win(tmp
     tuned = Mono2StereoModel.from_pretrained(tmp_path / "model")
     plain = tiny_model(seed=0, initializer_range=0.5)  # the same weights, the default settings
     mono = mono_codes(plain)
-    explicit = plain.generate(mono, seed=5, style="wide", **TUNED.to_dict())
+    explicit = plain.generate(mono, seed=5, style="wide", **TUNED.sampling())
     assert torch.equal(tuned.generate(mono, seed=5, style="wide"), explicit)
     assert not torch.equal(plain.generate(mono, seed=5, style="wide"), explicit)
-    defaults = GenerationSettings().to_dict()
+    defaults = GenerationSettings().sampling()
     assert torch.equal(tuned.generate(mono, seed=5, **defaults), plain.generate(mono, seed=5))
     # one setting given, the others still from the file
-    mixed = plain.generate(mono, seed=5, **{**TUNED.to_dict(), "top_k": 2})
+    mixed = plain.generate(mono, seed=5, **{**TUNED.sampling(), "top_k": 2})
     assert torch.equal(tuned.generate(mono, seed=5, top_k=2), mixed)
 
 
@@ -163,3 +163,39 @@ def test_the_space_samples_with_the_models_settings(tmp_path):
 
     np.testing.assert_array_equal(*stereo_by_seed(GREEDY))
     assert not np.array_equal(*stereo_by_seed(GenerationSettings()))
+
+
+def test_a_release_ships_its_decoding_and_width_and_a_call_overrides_them(tmp_path):
+    from mono2stereo.evaluation.systems import model_system
+
+    model = tiny_model(spatial=True, initializer_range=0.5)  # weights large enough for the width to matter
+    model.generation_settings = GenerationSettings(decoding="mean", target_width_db=-12.0)
+    model.save_pretrained(tmp_path / "model")
+    pipeline = Mono2StereoPipeline.from_pretrained(tmp_path / "model", device="cpu")
+    rate = 16000
+    mono = (np.random.default_rng(0).standard_normal(rate) * 0.1).astype(np.float32)
+    shipped = pipeline(mono, rate, seed=0).audio
+    plain = Mono2StereoPipeline(tiny_model(spatial=True, initializer_range=0.5))  # the same weights, default settings
+    assert np.array_equal(shipped, plain(mono, rate, seed=1, decoding="mean", target_width_db=-12.0).audio)
+    assert not np.array_equal(shipped, pipeline(mono, rate, seed=0, decoding="sample").audio)
+    assert not np.array_equal(shipped, pipeline(mono, rate, seed=0, target_width_db=0.0).audio)
+    assert np.array_equal(
+        pipeline(mono, rate, target_width_db=0.0).audio, plain(mono, rate, decoding="mean", target_width_db=0.0).audio
+    )
+    evaluated = model_system(str(tmp_path / "model"))(mono, rate, 0)  # `eval` decodes it the same way
+    assert np.array_equal(evaluated[0], shipped)
+
+
+@pytest.mark.parametrize(
+    "values, named", [({"decoding": "average"}, "decoding"), ({"target_width_db": float("nan")}, "target_width_db")]
+)
+def test_bad_decoding_settings_are_refused_by_name(values, named):
+    with pytest.raises(ValueError, match=named):
+        GenerationSettings.from_dict(values)
+
+
+def test_an_encodec_model_cannot_ship_mean_decoding(tmp_path):
+    model = tiny_model()
+    model.generation_settings = GenerationSettings(decoding="mean")
+    with pytest.raises(ValueError, match="decoding"):
+        Mono2StereoPipeline(model)(np.zeros(800, np.float32) + 0.1, 8000)

@@ -77,11 +77,12 @@ def dsp_system(name: str) -> FixedSystem:
 
 
 def model_system(model: str, num_variants: int = 1) -> UpmixerSystem:
-    """The system of a model: 'default', a local path or a Hub id; `mean:MODEL` is a spatial model with mean
-    decoding (the regression baseline). Loads the model; a ValueError or OSError says why it cannot."""
+    """The system of a model: 'default', a local path or a Hub id, decoded as its generation settings say;
+    `mean:MODEL` is a spatial model with mean decoding (the regression baseline). Loads the model; a ValueError
+    or OSError says why it cannot."""
     from ..inference.pipeline import load_pipeline
 
-    decoding = "mean" if model.startswith(MEAN_PREFIX) else "sample"
+    decoding = "mean" if model.startswith(MEAN_PREFIX) else None  # None: the model's generation_config.json
     model = model.removeprefix(MEAN_PREFIX)
     upmixer = load_pipeline(None if model == "default" else model)
     return UpmixerSystem(upmixer, num_variants, {"decoding": decoding})

@@ -266,6 +266,13 @@ def gain_notices(output) -> list[str]:
     return notices
 
 
+def setting_text(value) -> str:
+    """A generation setting as `info` shows it: numbers in short form, `free` for an unset width."""
+    if value is None:
+        return "free"
+    return value if isinstance(value, str) else f"{value:g}"
+
+
 def run_info(args: argparse.Namespace) -> int:
     """Print a model's configuration summary."""
     if args.model and args.model.startswith(DSP_PREFIX):
@@ -274,6 +281,7 @@ def run_info(args: argparse.Namespace) -> int:
     pipeline = load(model_folder(args.model), args.device)
     model = pipeline.model
     config = model.config
+    settings = model.generation_settings.to_dict()
     codec_parameters = sum(p.numel() for p in model.codec.parameters())
     transformer_parameters = model.num_transformer_parameters()
     low, high = config.width_db_range
@@ -290,7 +298,7 @@ def run_info(args: argparse.Namespace) -> int:
         f"{config.num_decoder_layers} decoder layers, {config.num_attention_heads} heads",
         f"parameters: {transformer_parameters:,} transformer + {codec_parameters:,} codec = "
         f"{transformer_parameters + codec_parameters:,}",
-        "generation: " + ", ".join(f"{name} {value:g}" for name, value in model.generation_settings.to_dict().items()),
+        "generation: " + ", ".join(f"{name} {setting_text(value)}" for name, value in settings.items()),
     ]
     print("\n".join(lines))
     return 0

@@ -19,6 +19,9 @@ MAX_BATCH_SIZE = 1024
 MAX_WINDOW_SECONDS = 3600.0
 TARGET_WIDTH_DB_RANGE = (-100.0, 40.0)
 CHANNELS = ("mid", "left", "right")  # what a stereo input becomes before upmixing
+# How a model's tokens are chosen: sampled, or for a spatial model the cue nearest to the expected one ("mean"),
+# or the level differences so and the coherences sampled ("mean-level").
+DECODINGS = ("sample", "mean", "mean-level")
 
 FLAGS = {
     "width": "--width",
@@ -77,8 +80,14 @@ def check_generation_settings(
     top_k: int | None = None,
     top_p: float | None = None,
     guidance_scale: float | None = None,
+    decoding: str | None = None,
+    target_width_db: float | None = None,
 ) -> None:
-    """Raise a ValueError naming the first sampling setting out of its range; None (not given) passes."""
+    """Raise a ValueError naming the first generation setting out of its range; None (not given) passes."""
+    if decoding is not None and decoding not in DECODINGS:
+        raise ValueError(f"{_named('decoding', decoding)} must be one of {', '.join(DECODINGS)}")
+    if target_width_db is not None:
+        check_number("target_width_db", target_width_db, *TARGET_WIDTH_DB_RANGE, " dB")
     if temperature is not None:
         check_number("temperature", temperature, 0.0, MAX_TEMPERATURE, " (0 is greedy)")
     if guidance_scale is not None:
@@ -116,8 +125,7 @@ def check_upmix_options(
     for name, seconds in (("window_seconds", window_seconds), ("overlap_seconds", overlap_seconds)):
         if seconds is not None:
             check_number(name, seconds, 1e-6, MAX_WINDOW_SECONDS, " seconds")
-    if target_width_db is not None:
-        check_number("target_width_db", target_width_db, *TARGET_WIDTH_DB_RANGE, " dB")
+    check_generation_settings(target_width_db=target_width_db)
     check_channel(channel)
 
 
@@ -129,4 +137,5 @@ __all__ = [
     "check_seed",
     "check_channel",
     "CHANNELS",
+    "DECODINGS",
 ]

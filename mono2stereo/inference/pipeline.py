@@ -23,14 +23,13 @@ from .audio_io import check_audio, fold_level_db, fold_to_mono, fold_warning
 from .block_render import ArraySink, AudioSink, render_cues, render_song
 from .default_model import default_model_path
 from .dsp_pipeline import DspPipeline
-from .options import check_seed, check_upmix_options
+from .options import DECODINGS, check_seed, check_upmix_options
 from .output import UpmixOutput
 from .resampling import resampled_length
 from .spool import AudioSpool, resample_to_spool
 from .upmixer import Upmixer
 from .window_generation import Progress, WindowedGeneration, group_progress, variant_generator
 
-DECODINGS = ("sample", "mean", "mean-level")
 DEFAULT_OVERLAP_SECONDS = 1.0  # capped at a quarter of the window when not given
 
 
@@ -129,7 +128,7 @@ class Mono2StereoPipeline(WindowedGeneration):
         top_k: int | None = None,
         top_p: float | None = None,
         target_width_db: float | None = None,
-        decoding: str = "sample",
+        decoding: str | None = None,
         channel: str = "mid",
     ) -> tuple[int | None, int, int]:
         """Check every setting of an upmix before any audio is touched; returns (seed, window, overlap frames)."""
@@ -147,6 +146,7 @@ class Mono2StereoPipeline(WindowedGeneration):
         )
         seed = check_seed(seed)
         self.check_settings(style, width, render, num_variants, batch_size)
+        decoding = decoding or self.model.generation_settings.decoding
         if decoding not in DECODINGS or (decoding != "sample" and not self.model.config.is_spatial):
             raise ValueError(f"decoding={decoding!r} must be 'sample', or 'mean' or 'mean-level' for a spatial model")
         return (seed, *self.window_frames(window_seconds, overlap_seconds))
@@ -171,7 +171,7 @@ class Mono2StereoPipeline(WindowedGeneration):
         top_p: float | None = None,
         target_width_db: float | None = None,
         progress: Progress | None = None,
-        decoding: str = "sample",
+        decoding: str | None = None,
         channel: str = "mid",
     ) -> UpmixOutput:
         """Upmix mono `audio (samples,)` (stereo `(samples, 2)` is folded to mono first) at `sampling_rate`.
@@ -192,11 +192,12 @@ class Mono2StereoPipeline(WindowedGeneration):
             batch_size: rows generated at once (segments of the song, of one variant at a time); bounds the memory.
             guidance_scale, temperature, top_k, top_p: sampling settings of `Mono2StereoModel.generate`; None
                 takes the model's own (`model.generation_settings`, saved as its `generation_config.json`).
-            target_width_db: asks the model for this side-to-mid energy ratio in dB; None leaves it free.
+            target_width_db: asks the model for this side-to-mid energy ratio in dB; None takes the model's own
+                (`generation_config.json`), which leaves it free unless a release chose one.
             progress: called with (windows done, windows in all) after each generated batch.
             decoding: `sample` (a generated stereo image), or for a spatial model `mean`: at every step the cue
                 nearest to the expected one under the model (what a regression model would predict; a baseline),
-                or `mean-level`: the level differences so, the coherences sampled.
+                or `mean-level`: the level differences so, the coherences sampled. None takes the model's own.
             channel: what stereo input becomes: `mid` (the fold-down), `left` or `right`.
         """
         settings = dict(
@@ -246,7 +247,7 @@ class Mono2StereoPipeline(WindowedGeneration):
         top_k: int | None = None,
         top_p: float | None = None,
         target_width_db: float | None = None,
-        decoding: str = "sample",
+        decoding: str | None = None,
         peak: float | None = None,
         progress: Progress | None = None,
         num_variants: int | None = None,
@@ -278,6 +279,9 @@ class Mono2StereoPipeline(WindowedGeneration):
         )
         if len(sinks) != num_variants:
             raise ValueError(f"{len(sinks)} outputs were given for {num_variants} variants")
+        shipped = self.model.generation_settings  # what the call leaves open, the model's generation_config.json says
+        decoding = decoding or shipped.decoding
+        target_width_db = shipped.target_width_db if target_width_db is None else target_width_db
         num_samples = len(mono)
         if peak is None:
             peak = max(float(np.max(np.abs(mono[i : i + (1 << 20)]))) for i in range(0, num_samples, 1 << 20))

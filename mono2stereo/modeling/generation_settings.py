@@ -5,8 +5,10 @@ generation config, so a release ships the settings it was tuned with. `generate`
 Space take each setting from the call when it is given and from the model's file otherwise; a model folder
 without the file gets the defaults below.
 
-The keys carry the names and meanings of transformers' `GenerationConfig` (`temperature`, `top_k`, `top_p`,
-`guidance_scale`), but the file holds only these four, and `temperature: 0` means greedy decoding.
+The sampling keys carry the names and meanings of transformers' `GenerationConfig` (`temperature`, `top_k`,
+`top_p`, `guidance_scale`; `temperature: 0` means greedy decoding). Two more are ours: `decoding` (`sample`, or for
+a spatial model `mean` / `mean-level`, see `Mono2StereoPipeline.__call__`) and `target_width_db` (the width asked
+of the model, side-to-mid in dB; null leaves it free), so a release can ship the decoding it was selected with.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import asdict, dataclass, fields
 from ..inference.options import check_generation_settings
 
 GENERATION_CONFIG_NAME = "generation_config.json"
+SAMPLING_SETTINGS = ("temperature", "top_k", "top_p", "guidance_scale")
 # Keyword arguments of `from_pretrained` that say where and how to fetch a file from the Hub.
 HUB_KWARGS = ("cache_dir", "force_download", "proxies", "token", "revision", "local_files_only", "subfolder")
 
@@ -30,6 +33,8 @@ class GenerationSettings:
     top_k: int = 250  # 0 keeps every token
     top_p: float = 0.0  # nucleus sampling; 0 (or 1) turns it off
     guidance_scale: float = 1.0  # classifier-free guidance on the style and width; 1 turns it off
+    decoding: str = "sample"  # or, for a spatial model, "mean" / "mean-level"
+    target_width_db: float | None = None  # the width asked of the model; None leaves it free
 
     def __post_init__(self):
         check_generation_settings(**asdict(self))
@@ -49,12 +54,16 @@ class GenerationSettings:
             raise ValueError(f"{source}: {error}") from None
 
     def to_dict(self) -> dict:
-        """The four settings as a plain dict."""
+        """The settings as a plain dict."""
         return asdict(self)
 
+    def sampling(self) -> dict:
+        """The four sampling settings of `Mono2StereoModel.generate` (the pipeline applies the other two)."""
+        return {name: getattr(self, name) for name in SAMPLING_SETTINGS}
+
     def with_overrides(self, **given) -> dict:
-        """These settings with every value of `given` that is not None in its place (not checked here)."""
-        return {name: value if given.get(name) is None else given[name] for name, value in self.to_dict().items()}
+        """The sampling settings with every value of `given` that is not None in its place (not checked here)."""
+        return {name: value if given.get(name) is None else given[name] for name, value in self.sampling().items()}
 
     def save_pretrained(self, folder: str | os.PathLike) -> str:
         """Write `generation_config.json` into `folder`; returns its path."""
