@@ -27,7 +27,7 @@ import torch
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
-from ..audio import from_mid_side
+from ..audio import CHANNELS_FIRST, fold, from_mid_side
 from ..dsp.bands import band_edges_hz, band_of_bins
 from ..dsp.decorrelators import schroeder_allpass
 
@@ -285,8 +285,53 @@ class SpatialCodec(torch.nn.Module):
             pair[1] = float("nan")
         return pair.repeat(self.config.num_bands, 1)
 
-    def swap_channels(self, tokens: torch.Tensor) -> torch.Tensor:
-        """The tokens of the same stereo with left and right exchanged: every level difference negated."""
+    # ----- the stereo codec interface, as the EnCodec layouts have it (`encodec_layouts`) -----
+
+    needs_mirrored_codes: ClassVar[bool] = False  # a swap works on the tokens alone
+
+    @property
+    def num_stereo_codebooks(self) -> int:
+        """Codebooks of the token stream: two per band."""
+        return self.config.num_codebooks
+
+    @property
+    def fixed_codebooks(self) -> torch.Tensor:
+        """`(stereo_codebooks,)` all False: the mono fixes no cue token."""
+        return torch.zeros(self.num_stereo_codebooks, dtype=torch.bool)
+
+    @property
+    def summary(self) -> str:
+        """One line on what the tokens are, for `mono2stereo info` and model cards."""
+        config = self.config
+        return (
+            f"spatial codec: {config.num_bands} ERB bands x (level difference, coherence) per frame; "
+            f"{self.num_stereo_codebooks} codebooks x {config.codebook_size}"
+        )
+
+    @property
+    def card_description(self) -> str:
+        """What the model generates, as a sentence of the model card."""
+        return (
+            f"spatial tokens: per frame, a level difference and a coherence in each of {self.config.num_bands} ERB "
+            "bands, the cues of parametric stereo. They are decoded against the input itself: the output's mid is "
+            "the input, and the side is built from it and a decorrelated copy of it per band."
+        )
+
+    def encode_mono(self, mono: torch.Tensor) -> torch.Tensor:
+        """Mono `(batch, samples)` to the model's conditioning: `mono_features`."""
+        return self.mono_features(mono)
+
+    def encode_stereo(self, stereo: torch.Tensor) -> torch.Tensor:
+        """Stereo `(batch, 2, samples)` to the tokens `(batch, 2 * bands, frames)` of its cues."""
+        return self.tokenize(self.analyze(stereo))
+
+    def encode_both(self, stereo: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Stereo `(batch, 2, samples)` to a training pair: the mono fold's features and the stereo's tokens."""
+        return self.mono_features(fold(stereo, CHANNELS_FIRST)), self.encode_stereo(stereo)
+
+    def swap_channels(self, tokens: torch.Tensor, mirrored_codes: torch.Tensor | None = None) -> torch.Tensor:
+        """The tokens of the same stereo with left and right exchanged: every level difference negated
+        (`mirrored_codes` is not needed)."""
         swapped = tokens.clone()
         swapped[:, 0::2] = len(self.ild_grid) - 1 - tokens[:, 0::2]
         return swapped
