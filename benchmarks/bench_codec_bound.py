@@ -27,8 +27,8 @@ from mono2stereo.evaluation.evaluate import load_reference, reference_files
 from mono2stereo.evaluation.metrics import fold_down, scores_from_cues, spatial_cues
 from mono2stereo.inference.rendering import render_mid_side, render_parametric
 from mono2stereo.inference.resampling import resample
-from mono2stereo.modeling import Mono2StereoModel
-from mono2stereo.modeling.codec import CHANNEL_LAYOUTS, decode_mono, encode_mono, layout_signals, stereo_from_signals
+from mono2stereo.modeling import Mono2StereoConfig, Mono2StereoModel
+from mono2stereo.modeling.encodec_layouts import CHANNEL_LAYOUTS, stereo_codec_for
 
 METRICS = {
     "ild_distance_db": "ILD dist. (dB)",
@@ -60,9 +60,9 @@ def coded_stereo(stereo: np.ndarray, rate: int, codec: EncodecModel, bandwidth: 
     """`stereo (samples, 2)` at `rate`, coded in `layout` with its true codes and decoded, back at `rate`."""
     codec_rate = codec.config.sampling_rate
     audio = torch.from_numpy(np.stack([resample(channel, rate, codec_rate) for channel in stereo.T]))[None]
-    signals = torch.cat(layout_signals(audio, layout))
-    decoded = decode_mono(codec, encode_mono(codec, signals, bandwidth), signals.shape[-1])
-    coded = stereo_from_signals(decoded[0:1], decoded[1:2], layout)[0].numpy()
+    config = Mono2StereoConfig(codec=codec.config.to_dict(), codec_bandwidth=bandwidth, channel_layout=layout)
+    stereo_codec = stereo_codec_for(config, codec)
+    coded = stereo_codec.decode_stereo(stereo_codec.encode_stereo(audio), audio.shape[-1])[0].numpy()
     return np.stack([resample(channel, codec_rate, rate, num_samples=len(stereo)) for channel in coded], axis=1)
 
 

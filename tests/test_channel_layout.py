@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mono2stereo.modeling import Mono2StereoModel, tiny_config, tiny_model
-from mono2stereo.modeling.codec import layout_signals, stereo_from_signals
+from mono2stereo.modeling.encodec_layouts import stereo_codec_for
 from mono2stereo.training.config import DataConfig, ModelSource, SourceConfig, TrainingConfig
 from mono2stereo.training.preprocessing import CodecEncoder
 from mono2stereo.training.stream import TrainingStream
@@ -28,7 +28,8 @@ def test_unknown_layout_is_named():
 @pytest.mark.parametrize("layout", ["left-right", "mid-side"])
 def test_layout_signals_invert(layout):
     audio = stereo_noise()
-    assert torch.allclose(stereo_from_signals(*layout_signals(audio, layout), layout), audio, atol=1e-7)
+    codec = stereo_codec_for(tiny_config(channel_layout=layout))
+    assert torch.allclose(codec.stereo(*codec.signals(audio)), audio, atol=1e-7)
 
 
 def test_mid_side_codes_are_the_mono_codes_and_the_side_codes():

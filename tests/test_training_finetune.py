@@ -11,7 +11,7 @@ pytest.importorskip("peft")
 from mono2stereo.modeling import Mono2StereoModel, randomize_codebooks, stereo_width_db, tiny_model  # noqa: E402
 from mono2stereo.modeling.codec import tiny_codec_config  # noqa: E402
 from mono2stereo.training.config import DataConfig, ModelSource, SourceConfig  # noqa: E402
-from mono2stereo.training.finetune import add_style, finetune  # noqa: E402
+from mono2stereo.training.finetune import finetune  # noqa: E402
 from mono2stereo.training.model_loading import build_model, load_codec_weights  # noqa: E402
 from mono2stereo.training.preprocessing import CodecEncoder  # noqa: E402
 from mono2stereo.training.stream import TrainingStream  # noqa: E402
@@ -24,14 +24,14 @@ def vintage_source(seed: int) -> SourceConfig:
 def test_add_style_grows_the_embedding_before_the_unconditional_row():
     model = tiny_model()
     old = model.style_embedding.weight.detach().clone()
-    add_style(model, "sixties", init_style="wide")
+    assert model.add_style("sixties", init_from="wide") is model
     assert model.config.styles[-1] == "sixties" and model.config.style_id("sixties") == 4
     weight = model.style_embedding.weight
     assert weight.shape == (6, old.shape[1])
     assert torch.equal(weight[:4], old[:4]) and torch.equal(weight[5], old[4])  # unconditional stays last
     assert torch.equal(weight[4], old[model.config.style_id("wide")])
     with pytest.raises(ValueError, match="already has style"):
-        add_style(model, "wide")
+        model.add_style("wide")
 
 
 @pytest.mark.slow  # over 4 s on a 2-core CPU
@@ -48,7 +48,7 @@ def test_finetuning_on_vintage_moves_the_generated_width_toward_it(tmp_path):
     def generated_width(model) -> float:
         return stereo_width_db(model.decode_stereo(model.generate(mono, style="sixties", seed=0))).mean().item()
 
-    before = generated_width(add_style(copy.deepcopy(base), "sixties"))
+    before = generated_width(copy.deepcopy(base).add_style("sixties"))
     tuned = finetune(
         str(tmp_path / "base"),
         vintage_source(seed=0),

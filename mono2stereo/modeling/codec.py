@@ -1,4 +1,4 @@
-"""The codec adapter: audio to EnCodec codes and back, one mono channel at a time."""
+"""The codec adapter: audio to EnCodec codes and back, one mono channel at a time (layouts: `encodec_layouts`)."""
 
 from __future__ import annotations
 
@@ -43,31 +43,6 @@ def split_channels(stereo_codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
     return stereo_codes[:, 0::2], stereo_codes[:, 1::2]
 
 
-CHANNEL_LAYOUTS = ("left-right", "mid-side")
-
-
-def layout_signals(audio: torch.Tensor, layout: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """The two signals of stereo audio `(batch, 2, samples)` that a layout codes: `(L, R)` or `(M, S)`.
-
-    `M = (L + R) / 2` is the mono fold itself and `S = (L - R) / 2` the side.
-    """
-    left, right = audio[:, 0], audio[:, 1]
-    if layout == "left-right":
-        return left, right
-    if layout == "mid-side":
-        return (left + right) / 2, (left - right) / 2
-    raise ValueError(f"unknown channel layout {layout!r}; choose one of {', '.join(CHANNEL_LAYOUTS)}")
-
-
-def stereo_from_signals(first: torch.Tensor, second: torch.Tensor, layout: str) -> torch.Tensor:
-    """Stereo `(batch, 2, samples)` from the two decoded signals of `layout` (the inverse of `layout_signals`)."""
-    if layout == "left-right":
-        return torch.stack([first, second], dim=1)
-    if layout == "mid-side":
-        return torch.stack([first + second, first - second], dim=1)
-    raise ValueError(f"unknown channel layout {layout!r}; choose one of {', '.join(CHANNEL_LAYOUTS)}")
-
-
 def tiny_codec_config(**overrides) -> EncodecConfig:
     """A small EnCodec config (8 kHz, 500 Hz frames, 2 codebooks of 32) for tests and debugging."""
     values = dict(
@@ -103,9 +78,6 @@ __all__ = [
     "decode_mono",
     "interleave_channels",
     "split_channels",
-    "CHANNEL_LAYOUTS",
-    "layout_signals",
-    "stereo_from_signals",
     "tiny_codec_config",
     "randomize_codebooks",
 ]

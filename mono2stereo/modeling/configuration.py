@@ -9,9 +9,9 @@ from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, EncodecConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
-from .codec import CHANNEL_LAYOUTS
 from .delay_pattern import stereo_delays
-from .spatial_codec import SpatialCodecConfig
+from .encodec_layouts import CHANNEL_LAYOUTS, DEFAULT_LAYOUT, EncodecStereoCodec, stereo_codec_for
+from .spatial_codec import SpatialCodec, SpatialCodecConfig
 
 AutoConfig.register(SpatialCodecConfig.model_type, SpatialCodecConfig, exist_ok=True)
 SPATIAL_LAYOUT = "spatial"  # the channel layout of a spatial codec: cues of the stereo image, not two signals
@@ -74,11 +74,11 @@ class Mono2StereoConfig(PreTrainedConfig):
             and write per-band level-difference and coherence tokens, decoded against the input.
         codec_bandwidth (`float`, *optional*): the codec bandwidth in kbps that sets how many codebooks are used;
             one of `codec.target_bandwidths`. Defaults to the largest.
-        channel_layout (`str`): the two signals coded per stereo example: `"left-right"` (L and R, as MusicGen
-            stereo) or `"mid-side"` (the mid `(L + R) / 2`, whose codes are the mono's own, and the side
-            `(L - R) / 2`). A coarse codec collapses the small differences between L and R onto the same codes;
-            coding the side itself keeps it (see benchmarks/RESULTS.md, "Codec bound"). A spatial codec's layout
-            is always `"spatial"`.
+        channel_layout (`str`): the two signals coded per stereo example: `left-right` (L and R, as MusicGen
+            stereo) or `mid-side` (the mid `(L + R) / 2`, whose codes are the mono's own, and the side
+            `(L - R) / 2`), each a class of `encodec_layouts` (`stereo_codec`). A coarse codec collapses the
+            small differences between L and R onto the same codes; coding the side itself keeps it (see
+            benchmarks/RESULTS.md, "Codec bound"). A spatial codec's layout is always `"spatial"`.
         hidden_size (`int`): width of the mono encoder and of the stereo decoder.
         num_encoder_layers (`int`): depth of the non-causal encoder over the mono frames.
         num_decoder_layers (`int`): depth of the causal decoder over the stereo tokens.
@@ -106,7 +106,7 @@ class Mono2StereoConfig(PreTrainedConfig):
 
     codec: dict | PreTrainedConfig | None = None
     codec_bandwidth: float | None = None
-    channel_layout: str = "left-right"
+    channel_layout: str = DEFAULT_LAYOUT
     hidden_size: int = 512
     num_encoder_layers: int = 4
     num_decoder_layers: int = 8
@@ -271,22 +271,20 @@ class Mono2StereoConfig(PreTrainedConfig):
         return max(1, int(math.floor(self.codec_bandwidth * 1000 / bits_per_frame)))
 
     @property
+    def stereo_codec(self) -> EncodecStereoCodec | SpatialCodec:
+        """What the tokens mean, without the codec's weights: an `EncodecStereoCodec` of the channel layout, or a
+        `SpatialCodec` (`encodec_layouts.stereo_codec_for`)."""
+        return stereo_codec_for(self)
+
+    @property
     def num_stereo_codebooks(self) -> int:
         """Codebooks of the generated stream: `[1L, 1R, 2L, 2R, ...]` (EnCodec), one per band (spatial)."""
-        return self.num_codebooks if self.is_spatial else 2 * self.num_codebooks
+        return self.stereo_codec.num_stereo_codebooks
 
     @property
     def codec_summary(self) -> str:
         """One line on what the generated tokens are, for `mono2stereo info` and model cards."""
-        if self.is_spatial:
-            return (
-                f"spatial codec: {self.codec.num_bands} ERB bands x (level difference, coherence) per frame; "
-                f"{self.num_stereo_codebooks} codebooks x {self.codebook_size}"
-            )
-        return (
-            f"EnCodec: {self.num_codebooks} codebooks x {self.codebook_size} per channel at "
-            f"{self.codec_bandwidth:g} kbps; {self.num_stereo_codebooks} stereo codebooks"
-        )
+        return self.stereo_codec.summary
 
     @property
     def delays(self) -> list[int]:

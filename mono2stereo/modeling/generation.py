@@ -157,8 +157,9 @@ def initial_tokens(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The delayed token grid `(batch, C, length)` before sampling, and which positions `(C, length)` are forced.
 
-    Forced: the special token where a codebook holds no frame, the prefix where its frame is in it, and in the
-    mid-side layout the mid codebooks, which are the mono's own codes (`copy_tokens`): set, not sampled.
+    Forced: the special token where a codebook holds no frame, the prefix where its frame is in it, and the
+    codebooks the stereo codec fixes by the mono (`fixed_codebooks`: the mid's in the mid-side layout), which are
+    the mono's own codes (`copy_tokens`): set, not sampled.
     """
     config, delays = model.config, model.delays
     batch, num_frames, device = mono_codes.shape[0], mono_codes.shape[-1], mono_codes.device
@@ -170,12 +171,12 @@ def initial_tokens(
     if num_prefix:
         for c, delay in enumerate(delays):
             tokens[:, c, delay : delay + num_prefix] = prefix_codes[:, c]
-    if config.channel_layout == "mid-side":
-        mid = torch.zeros_like(forced)
-        mid[0::2] = True
-        fill = mid & ~forced
+    fixed = model.stereo_codec.fixed_codebooks.to(device)
+    if fixed.any():
+        fixed = fixed[:, None].expand_as(forced)
+        fill = fixed & ~forced
         tokens[:, fill] = copy_tokens[:batch][:, fill]
-        forced = forced | mid
+        forced = forced | fixed
     return tokens, forced
 
 

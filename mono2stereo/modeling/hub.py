@@ -42,18 +42,7 @@ def build_model_card(
     data_text = " ".join(part for part in (data_description, data_text) if part) or "Not recorded."
     if config.is_spatial:
         codec_line = "spatial codec (parametric stereo, no weights)"
-        spec = config.codec
-        what = (
-            f"spatial tokens: per frame, a level difference and a coherence in each of {spec.num_bands} ERB bands, "
-            "the cues of parametric stereo. They are decoded against the input itself: the output's mid is the "
-            "input, and the side is built from it and a decorrelated copy of it per band."
-        )
-    else:
-        pair = "left/right" if config.channel_layout == "left-right" else "mid/side"
-        what = (
-            f"paired {pair} EnCodec tokens. The output's mid signal is the input itself (mid-side rendering); the "
-            "model supplies the side."
-        )
+    what = config.stereo_codec.card_description
     command_text = f"\n\nTrained with:\n\n```bash\n{training_command}\n```" if training_command else ""
     body = f"""
 # mono2stereo upmixer

@@ -9,42 +9,27 @@ mono encoding is added at the same time position, plus a style embedding and a w
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError
 from torch import nn
-from transformers import EncodecModel, PreTrainedModel
+from transformers import EncodecModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput
-from transformers.utils import logging as transformers_logging
 
 from ..audio import CHANNELS_FIRST, width_db
-from .codec import decode_mono, encode_mono, interleave_channels, layout_signals, split_channels, stereo_from_signals
+from .codec import decode_mono
 from .configuration import Mono2StereoConfig
 from .delay_pattern import apply_delay_pattern, delayed_length, valid_delay_mask
+from .encodec_layouts import EncodecStereoCodec, stereo_codec_for
 from .generation_settings import GenerationSettings
 from .layers import KVCache, TransformerStack, sinusoidal_positions
+from .pretrained import Mono2StereoPreTrainedModel
 from .spatial_codec import SpatialCodec
 
 COPY_BIAS_INIT = 5.0  # e^5 ~ 150: the mono's token starts far above any other of ~1000 near-equal logits
-
-
-@contextlib.contextmanager
-def quiet_progress_bars() -> Iterator[None]:
-    """Hide transformers' progress bars ("Loading weights", "Writing model shards") inside the block only."""
-    enabled = transformers_logging.is_progress_bar_enabled()
-    transformers_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if enabled:
-            transformers_logging.enable_progress_bar()
 
 
 def stereo_width_db(audio: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -74,90 +59,6 @@ class DecoderContext:
     condition: torch.Tensor  # (batch, hidden): style and width
     mono_states: torch.Tensor  # (batch, positions, hidden): the encoded mono, aligned to the delayed positions
     copy_tokens: torch.Tensor  # (batch, stereo_codebooks, positions): the mono's own token at each position
-
-
-class Mono2StereoPreTrainedModel(PreTrainedModel):
-    """Weight initialisation and loading rules shared by mono2stereo models."""
-
-    config_class = Mono2StereoConfig
-    base_model_prefix = "mono2stereo"
-    main_input_name = "mono_codes"
-    _no_split_modules = ["TransformerBlock"]
-
-    @torch.no_grad()
-    def _init_weights(self, module: nn.Module) -> None:
-        std = self.config.initializer_range
-        if isinstance(module, nn.Linear):
-            init.normal_(module.weight, mean=0.0, std=std)
-            if module.bias is not None:
-                init.zeros_(module.bias)
-        elif isinstance(module, nn.Embedding):
-            init.normal_(module.weight, mean=0.0, std=std)
-        elif isinstance(module, nn.LayerNorm):
-            init.ones_(module.weight)
-            init.zeros_(module.bias)
-        elif isinstance(module, nn.Conv1d):
-            init.normal_(module.weight, mean=0.0, std=std)
-            init.zeros_(module.bias)
-        elif isinstance(module, Mono2StereoModel):
-            init.normal_(module.width_unconditional, mean=0.0, std=std)
-            init.constant_(module.copy_bias, COPY_BIAS_INIT)
-
-    @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *args, **kwargs):
-        """Load a model from a local folder or a Hub id; only safetensors weights are accepted."""
-        path = str(pretrained_model_name_or_path)
-        if os.path.isdir(path):
-            files = set(os.listdir(path))
-            has_safetensors = any(name.endswith(".safetensors") for name in files)
-            pickled = sorted(name for name in files if name.endswith((".bin", ".pt", ".pth", ".ckpt")))
-            if pickled and not has_safetensors:
-                raise ValueError(
-                    f"{path} holds only a pickled checkpoint ({', '.join(pickled)}); mono2stereo loads safetensors "
-                    "weights only, since pickles can run code. Load it with torch yourself if you trust it, then "
-                    "save_pretrained() it to get model.safetensors."
-                )
-            check_config_file(os.path.join(path, "config.json"))
-        kwargs["use_safetensors"] = True
-        try:
-            with quiet_progress_bars():  # a library call does not print; the CLI shows its own progress
-                model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
-        except SafetensorError as error:
-            raise ValueError(
-                f"{path}: model.safetensors is damaged or incomplete ({error}); an interrupted download or copy? "
-                "Fetch or save it again"
-            ) from None
-        except RuntimeError as error:
-            if "size mismatch" not in str(error) and "mismatched_sizes" not in str(error):
-                raise
-            raise ValueError(
-                f"{path}: the weights in model.safetensors do not fit config.json (tensor shapes differ); was the "
-                "config edited after saving?"
-            ) from None
-        model.generation_settings = GenerationSettings.from_pretrained(pretrained_model_name_or_path, **kwargs)
-        return model
-
-    def save_pretrained(self, save_directory: str | os.PathLike, *args, **kwargs) -> None:
-        """`PreTrainedModel.save_pretrained`, plus `generation_config.json` with the model's sampling defaults, and no
-        progress bar."""
-        if kwargs.get("is_main_process", True):  # written first, so that a push_to_hub=True save uploads it too
-            os.makedirs(save_directory, exist_ok=True)
-            self.generation_settings.save_pretrained(save_directory)
-        with quiet_progress_bars():  # without transformers' progress bar on stderr
-            super().save_pretrained(save_directory, *args, **kwargs)
-
-
-def check_config_file(path: str) -> None:
-    """Raise a ValueError naming `path` when it is not a JSON object of settings (the config itself checks them)."""
-    if not os.path.isfile(path):
-        return  # from_pretrained says what is missing
-    try:
-        with open(path, encoding="utf-8") as file:
-            values = json.load(file)
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ValueError(f"{path} is not valid JSON: {error}") from None
-    if not isinstance(values, dict):
-        raise ValueError(f"{path} must hold a JSON object of settings, got a JSON {type(values).__name__}")
 
 
 class Mono2StereoModel(Mono2StereoPreTrainedModel):
@@ -192,6 +93,11 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         )
         self.post_init()
 
+    def _init_own_weights(self, std: float) -> None:
+        """The unconditional width vector, and the copy prior at `COPY_BIAS_INIT`."""
+        init.normal_(self.width_unconditional, mean=0.0, std=std)
+        init.constant_(self.copy_bias, COPY_BIAS_INIT)
+
     def train(self, mode: bool = True) -> Mono2StereoModel:
         """Set training mode; the frozen codec always stays in eval mode."""
         super().train(mode)
@@ -203,27 +109,57 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         codec = {id(p) for p in self.codec.parameters()}
         return sum(p.numel() for p in self.parameters() if id(p) not in codec)
 
+    # ----- what fine-tuning changes -----
+
+    # LoRA adapters wrap the transformer's linear layers under these; the style embedding, which gains rows for new
+    # styles, trains in full
+    LORA_TARGET_PREFIXES: ClassVar[tuple[str, ...]] = ("mono_encoder", "decoder", "mono_projection", "heads")
+    LORA_TRAINED_IN_FULL: ClassVar[tuple[str, ...]] = ("style_embedding",)
+
+    def lora_target_modules(self) -> list[str]:
+        """Names of the linear layers that LoRA adapters wrap (`LORA_TARGET_PREFIXES`)."""
+        return [
+            name
+            for name, module in self.named_modules()
+            if isinstance(module, nn.Linear) and name.startswith(self.LORA_TARGET_PREFIXES)
+        ]
+
+    @torch.no_grad()
+    def add_style(self, tag: str, init_from: str | None = None) -> Mono2StereoModel:
+        """Grow the style embedding by a row for `tag`, a copy of `init_from`'s row (default: the first style); the
+        unconditional row stays last, so existing style ids keep their meaning."""
+        styles = self.config.styles
+        if tag in styles:
+            raise ValueError(f"the model already has style {tag!r}; its styles are {', '.join(styles)}")
+        source_row = self.config.style_id(init_from or styles[0])
+        old = self.style_embedding.weight
+        rows = torch.cat([old[:-1], old[source_row : source_row + 1], old[-1:]])  # [..., new, unconditional]
+        embedding = nn.Embedding(rows.shape[0], rows.shape[1], device=old.device, dtype=old.dtype)
+        embedding.weight.copy_(rows)
+        self.style_embedding = embedding
+        self.config.styles = list(styles) + [tag]
+        return self
+
     # ----- audio <-> codes through the frozen codec -----
+
+    @property
+    def stereo_codec(self) -> EncodecStereoCodec | SpatialCodec:
+        """What the tokens mean, on the frozen codec: the channel layout's `EncodecStereoCodec` or the
+        `SpatialCodec`."""
+        return stereo_codec_for(self.config, self.codec)
 
     def encode_mono(self, audio: torch.Tensor) -> torch.Tensor:
         """Mono audio `(batch, samples)` at `config.sampling_rate` to the model's conditioning
         `(batch, config.num_mono_channels, frames)`: codes (EnCodec kind) or features (spatial kind)."""
-        if self.config.is_spatial:
-            return self.codec.mono_features(audio)
-        return encode_mono(self.codec, audio, self.config.codec_bandwidth)
+        return self.stereo_codec.encode_mono(audio)
 
     def encode_stereo(self, audio: torch.Tensor) -> torch.Tensor:
         """Stereo audio `(batch, 2, samples)` to its tokens `(batch, stereo_codebooks, frames)`.
 
-        EnCodec kind: the two coded signals are L and R, or M and S, as `config.channel_layout` says, interleaved.
+        EnCodec kind: the two coded signals of `config.channel_layout` (L and R, or M and S), interleaved.
         Spatial kind: the tokens of the stereo's per-band cues.
         """
-        if audio.dim() != 3 or audio.shape[1] != 2:
-            raise ValueError(f"expected stereo audio shaped (batch, 2, samples), got {tuple(audio.shape)}")
-        if self.config.is_spatial:
-            return self.codec.tokenize(self.codec.analyze(audio))
-        both = self.encode_mono(torch.cat(layout_signals(audio, self.config.channel_layout)))
-        return interleave_channels(*both.chunk(2))
+        return self.stereo_codec.encode_stereo(audio)
 
     def decode_mono(self, codes: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
         """Codes `(batch, codebooks, frames)` to mono audio `(batch, samples)`."""
@@ -236,8 +172,7 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         """
         if self.config.is_spatial:
             raise ValueError("spatial tokens decode against the mono: use model.codec.synthesize(mono, cues, rate)")
-        both = self.decode_mono(torch.cat(split_channels(codes)), num_samples)
-        return stereo_from_signals(*both.chunk(2), self.config.channel_layout)
+        return self.stereo_codec.decode_stereo(codes, num_samples)
 
     # ----- the network -----
 

@@ -12,7 +12,7 @@ described by its inter-channel level difference (ILD, dB) and coherence (IC, 0..
   a band and frame, so transients stay out of it) and `(alpha, beta)` the unique pair that gives the cues;
   cues are interpolated between frames, so nothing zippers.
 
-The codec has no weights: every number is in `SpatialCodecConfig`.
+The codec has no weights: every number is in `SpatialCodecConfig` (`spatial_codec_config`).
 """
 
 from __future__ import annotations
@@ -24,114 +24,16 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from huggingface_hub.dataclasses import strict
-from transformers import PreTrainedConfig
 
-from ..audio import from_mid_side
+from ..audio import CHANNELS_FIRST, fold, from_mid_side
 from ..dsp.bands import band_edges_hz, band_of_bins
 from ..dsp.decorrelators import schroeder_allpass
+from .spatial_codec_config import COHERENCE_LEVELS, ILD_LEVELS_DB, SpatialCodecConfig
 
-# Quantisation grids. Level differences finer near the centre, where the ear resolves them best (as HE-AAC's
-# parametric stereo grids); coherence finer near 1, where most real mixes sit.
-ILD_LEVELS_DB = (0.0, 1.0, 2.0, 3.0, 4.5, 6.0, 8.0, 10.0, 12.5, 15.0, 18.0, 21.0, 25.0, 30.0, 35.0, 40.0)
-# 1 - (k / 30)^2 for k = 30 .. 0: as many steps as the level differences, densest near 1, where a small change of
-# coherence is a large change of diffuse energy (0.99 is a side 17 dB below the mid, 0.95 one 10 dB below).
-COHERENCE_LEVELS = tuple(round(1 - (k / 30) ** 2, 6) for k in range(30, -1, -1))
 FEATURE_FLOOR_DB = -80.0  # mono features below the window's loudest band-frame by more than this are floored
 SILENCE_FLOOR = 1e-10  # band energies below this are silence: no level difference, full coherence
 SYNTHESIS_BLOCK_SECONDS = 20.0  # the side is made in blocks this long ...
 SYNTHESIS_MARGIN_SECONDS = 0.5  # ... each read with this much on both sides (the decorrelator rings for 0.25 s)
-
-
-@strict
-class SpatialCodecConfig(PreTrainedConfig):
-    r"""
-    The spatial codec of a [`Mono2StereoModel`] that generates parametric-stereo cues instead of waveform codes.
-
-    Args:
-        sampling_rate (`int`): rate at which stereo is analysed and the mono's features are read, in Hz.
-        hop_length (`int`): samples per cue frame at `sampling_rate`.
-        frame_length (`int`): STFT window of the analysis at `sampling_rate` (a power of two).
-        num_bands (`int`): ERB bands that carry cues, equally spaced on the ERB scale from `lowest_hz` to
-            `highest_hz` (bins outside go to the first or last band).
-        num_feature_bands (`int`): ERB bands of the mono's log-energy features.
-        lowest_hz, highest_hz (`float`): the band range.
-        ild_levels_db (`list[float]`): the non-negative level-difference grid in dB, mirrored for negative ones.
-        coherence_levels (`list[float]`): the coherence grid, within [0, 1].
-        bands_per_delay (`int`): bands whose codebooks share a delay: band `b` is delayed by `b // bands_per_delay`
-            frames, so higher bands are generated knowing the lower ones of the same frame.
-        smoothing_frames (`int`): the analysis averages band powers and cross-spectra over this many frames (odd)
-            before forming the cues; a coherence measured on one frame of a band of few bins is always near 1.
-    """
-
-    model_type: ClassVar[str] = "mono2stereo-spatial-codec"
-
-    sampling_rate: int = 32000
-    hop_length: int = 800
-    frame_length: int = 2048
-    num_bands: int = 32
-    num_feature_bands: int = 64
-    lowest_hz: float = 50.0
-    highest_hz: float = 16000.0
-    ild_levels_db: list[float] | tuple[float, ...] = ILD_LEVELS_DB
-    coherence_levels: list[float] | tuple[float, ...] = COHERENCE_LEVELS
-    bands_per_delay: int = 8
-    smoothing_frames: int = 5
-
-    def __post_init__(self, **kwargs):
-        super().__post_init__(**kwargs)
-        self.ild_levels_db = [float(v) for v in self.ild_levels_db]
-        self.coherence_levels = [float(v) for v in self.coherence_levels]
-
-        def fail(field: str, value, expected: str) -> None:
-            raise ValueError(f"SpatialCodecConfig.{field}={value!r} is invalid: {expected}")
-
-        for field in ("sampling_rate", "hop_length", "frame_length", "num_bands", "num_feature_bands"):
-            value = getattr(self, field)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                fail(field, value, "must be a positive integer")
-        if self.frame_length & (self.frame_length - 1) or self.frame_length < self.hop_length:
-            fail("frame_length", self.frame_length, f"must be a power of two >= hop_length={self.hop_length}")
-        if not 0 < self.lowest_hz < self.highest_hz <= self.sampling_rate / 2:
-            fail("highest_hz", self.highest_hz, f"need 0 < lowest_hz < highest_hz <= {self.sampling_rate / 2}")
-        levels = self.ild_levels_db
-        if not levels or levels[0] != 0.0 or any(b <= a for a, b in zip(levels, levels[1:])):
-            fail("ild_levels_db", levels, "must start at 0 and increase")
-        coherence = self.coherence_levels
-        if len(coherence) < 2 or any(b <= a for a, b in zip(coherence, coherence[1:])) or not 0 <= coherence[0]:
-            fail("coherence_levels", coherence, "must increase within [0, 1]")
-        if coherence[-1] > 1:
-            fail("coherence_levels", coherence, "must increase within [0, 1]")
-        if not isinstance(self.smoothing_frames, int) or self.smoothing_frames < 1 or self.smoothing_frames % 2 == 0:
-            fail("smoothing_frames", self.smoothing_frames, "must be a positive odd integer")
-        if not isinstance(self.bands_per_delay, int) or self.bands_per_delay < 1:
-            fail("bands_per_delay", self.bands_per_delay, "must be a positive integer")
-
-    @property
-    def frame_rate(self) -> float:
-        """Cue frames per second."""
-        return self.sampling_rate / self.hop_length
-
-    @property
-    def ild_grid_db(self) -> list[float]:
-        """Every level-difference step, negative to positive."""
-        positive = self.ild_levels_db[1:]
-        return [-v for v in reversed(positive)] + [0.0] + positive
-
-    @property
-    def codebook_size(self) -> int:
-        """Tokens per codebook: the larger grid's steps (the level-difference grid and the coherence grid)."""
-        return max(len(self.ild_grid_db), len(self.coherence_levels))
-
-    @property
-    def num_codebooks(self) -> int:
-        """Two codebooks per band: its level difference and its coherence."""
-        return 2 * self.num_bands
-
-    @property
-    def delays(self) -> list[int]:
-        """The delay of each codebook in frames; both codebooks of a band share it."""
-        return [(c // 2) // self.bands_per_delay for c in range(self.num_codebooks)]
 
 
 def cues_to_gains(cues: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -285,8 +187,53 @@ class SpatialCodec(torch.nn.Module):
             pair[1] = float("nan")
         return pair.repeat(self.config.num_bands, 1)
 
-    def swap_channels(self, tokens: torch.Tensor) -> torch.Tensor:
-        """The tokens of the same stereo with left and right exchanged: every level difference negated."""
+    # ----- the stereo codec interface, as the EnCodec layouts have it (`encodec_layouts`) -----
+
+    needs_mirrored_codes: ClassVar[bool] = False  # a swap works on the tokens alone
+
+    @property
+    def num_stereo_codebooks(self) -> int:
+        """Codebooks of the token stream: two per band."""
+        return self.config.num_codebooks
+
+    @property
+    def fixed_codebooks(self) -> torch.Tensor:
+        """`(stereo_codebooks,)` all False: the mono fixes no cue token."""
+        return torch.zeros(self.num_stereo_codebooks, dtype=torch.bool)
+
+    @property
+    def summary(self) -> str:
+        """One line on what the tokens are, for `mono2stereo info` and model cards."""
+        config = self.config
+        return (
+            f"spatial codec: {config.num_bands} ERB bands x (level difference, coherence) per frame; "
+            f"{self.num_stereo_codebooks} codebooks x {config.codebook_size}"
+        )
+
+    @property
+    def card_description(self) -> str:
+        """What the model generates, as a sentence of the model card."""
+        return (
+            f"spatial tokens: per frame, a level difference and a coherence in each of {self.config.num_bands} ERB "
+            "bands, the cues of parametric stereo. They are decoded against the input itself: the output's mid is "
+            "the input, and the side is built from it and a decorrelated copy of it per band."
+        )
+
+    def encode_mono(self, mono: torch.Tensor) -> torch.Tensor:
+        """Mono `(batch, samples)` to the model's conditioning: `mono_features`."""
+        return self.mono_features(mono)
+
+    def encode_stereo(self, stereo: torch.Tensor) -> torch.Tensor:
+        """Stereo `(batch, 2, samples)` to the tokens `(batch, 2 * bands, frames)` of its cues."""
+        return self.tokenize(self.analyze(stereo))
+
+    def encode_both(self, stereo: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Stereo `(batch, 2, samples)` to a training pair: the mono fold's features and the stereo's tokens."""
+        return self.mono_features(fold(stereo, CHANNELS_FIRST)), self.encode_stereo(stereo)
+
+    def swap_channels(self, tokens: torch.Tensor, mirrored_codes: torch.Tensor | None = None) -> torch.Tensor:
+        """The tokens of the same stereo with left and right exchanged: every level difference negated
+        (`mirrored_codes` is not needed)."""
         swapped = tokens.clone()
         swapped[:, 0::2] = len(self.ild_grid) - 1 - tokens[:, 0::2]
         return swapped

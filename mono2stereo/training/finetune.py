@@ -6,8 +6,6 @@ import logging
 import math
 import os
 
-import torch
-
 from ..audio import AUDIO_EXTENSIONS
 from ..modeling import Mono2StereoModel
 from .config import DataConfig, ModelSource, SourceConfig, TrainingConfig
@@ -18,36 +16,16 @@ from .synthetic import MIXING_STYLES
 logger = logging.getLogger("mono2stereo")
 
 
-@torch.no_grad()
-def add_style(model: Mono2StereoModel, tag: str, init_style: str | None = None) -> Mono2StereoModel:
-    """Grow the style embedding by one row for `tag`, a copy of `init_style`'s row (default: the first style).
-
-    The unconditional row stays last, so existing style ids keep their meaning.
-    """
-    config = model.config
-    if tag in config.styles:
-        raise ValueError(f"the model already has style {tag!r}; its styles are {', '.join(config.styles)}")
-    source_row = config.style_id(init_style or config.styles[0])
-    old = model.style_embedding.weight
-    rows = torch.cat([old[:-1], old[source_row : source_row + 1], old[-1:]])  # [..., new, unconditional]
-    embedding = torch.nn.Embedding(rows.shape[0], rows.shape[1], device=old.device, dtype=old.dtype)
-    embedding.weight.copy_(rows)
-    model.style_embedding = embedding
-    config.styles = list(config.styles) + [tag]
-    return model
-
-
 def lora_model(model: Mono2StereoModel, rank: int = 8, alpha: int = 16):
-    """Wrap the transformer's linear layers with LoRA adapters; the style embedding trains in full."""
+    """Wrap the layers the model names (`lora_target_modules`) with LoRA adapters; the style embedding trains whole."""
     from peft import LoraConfig, get_peft_model
 
-    targets = [
-        name
-        for name, module in model.named_modules()
-        if isinstance(module, torch.nn.Linear)
-        and name.startswith(("mono_encoder", "decoder", "mono_projection", "heads"))
-    ]
-    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=targets, modules_to_save=["style_embedding"])
+    config = LoraConfig(
+        r=rank,
+        lora_alpha=alpha,
+        target_modules=model.lora_target_modules(),
+        modules_to_save=list(model.LORA_TRAINED_IN_FULL),
+    )
     return get_peft_model(model, config)
 
 
@@ -104,7 +82,7 @@ def finetune(
     """Add `style` to a trained model, train on `data` tagged with it, and save the model into `output_dir`."""
     if isinstance(model, str):
         model = Mono2StereoModel.from_pretrained(model)
-    model = add_style(model, style, init_style)
+    model.add_style(style, init_from=init_style)
     source = data if isinstance(data, SourceConfig) else data_source(data, style)
     source.style = style
     data_settings = dict(settings.pop("data", {}))
@@ -133,4 +111,4 @@ def finetune(
     return finetuned
 
 
-__all__ = ["add_style", "lora_model", "data_source", "crops_per_file", "finetune"]
+__all__ = ["lora_model", "data_source", "crops_per_file", "finetune"]

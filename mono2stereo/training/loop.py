@@ -31,6 +31,7 @@ from .model_loading import build_model
 from .preprocessing import CodecEncoder
 from .spatial_eval import spatial_metrics
 from .stream import TrainingStream
+from .wrapping import unwrap
 
 logger = logging.getLogger("mono2stereo")
 ExtraMetrics = Callable[[torch.nn.Module, dict], dict[str, float]]
@@ -74,11 +75,6 @@ def make_accelerator(config: TrainingConfig, output_dir: str):
         step_scheduler_with_optimizer=False,  # the schedule counts optimizer steps, not processes x steps
         dataloader_config=DataLoaderConfiguration(dispatch_batches=False),
     )
-
-
-def base_model(model: torch.nn.Module) -> torch.nn.Module:
-    """The `Mono2StereoModel` inside a peft wrapper, or the model itself."""
-    return model.get_base_model() if hasattr(model, "get_base_model") else model
 
 
 def batch_codes(batch: dict, encoder: CodecEncoder) -> tuple[torch.Tensor, torch.Tensor]:
@@ -229,8 +225,8 @@ class TrainingRun:
         """Loaders, optimizer and schedule through `accelerator.prepare`, the checkpoint to resume from restored,
         and the trackers started."""
         model.train()
-        model_config = base_model(model).config
-        encoder = CodecEncoder(base_model(model)).to(accelerator.device)
+        model_config = unwrap(model, adapters=False).config
+        encoder = CodecEncoder(unwrap(model, adapters=False)).to(accelerator.device)
         stream, loader, eval_loader = training_loaders(config, model_config)
         parameters, optimizer, scheduler = optimization(config, model, max_steps)
         model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
@@ -241,7 +237,7 @@ class TrainingRun:
         progress = TrainingProgress()
         if accelerator.is_main_process:
             # the model's config first, so a checkpoint can be released while the run goes on
-            accelerator.unwrap_model(model).config.save_pretrained(output_dir)
+            unwrap(model, adapters=False).config.save_pretrained(output_dir)
             checkpoints.remove_partial()
             checkpoints.prune()  # a run killed between a checkpoint's commit and its prune left one too many
         accelerator.wait_for_everyone()
@@ -341,7 +337,7 @@ class TrainingRun:
         examples_per_second = self.examples_per_second()
         accelerator = self.accelerator
         accelerator.wait_for_everyone()
-        unwrapped = accelerator.unwrap_model(self.model)
+        unwrapped = unwrap(self.model)  # LoRA adapters kept: finetune merges them
         if self.config.trace_ranks:
             with open(os.path.join(output_dir, f"trace-rank{accelerator.process_index}-weights.txt"), "w") as file:
                 file.write(weights_digest(unwrapped) + "\n")

@@ -9,7 +9,7 @@ import torch
 from transformers import EncodecModel
 
 from ..modeling import Mono2StereoConfig, Mono2StereoModel, randomize_codebooks
-from ..modeling.model import check_config_file
+from ..modeling.pretrained import check_config_file
 from .config import ModelSource
 
 

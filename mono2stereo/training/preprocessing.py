@@ -12,7 +12,8 @@ import torch
 
 from ..audio import CHANNELS_FIRST, fold
 from ..modeling import Mono2StereoConfig, stereo_width_db
-from ..modeling.codec import encode_mono, interleave_channels, layout_signals
+from ..modeling.encodec_layouts import EncodecStereoCodec, stereo_codec_for
+from ..modeling.spatial_codec import SpatialCodec
 from .config import DataConfig
 
 
@@ -89,7 +90,8 @@ def style_ids(styles: list[str | None], model_config: Mono2StereoConfig, skipped
 
 
 class CodecEncoder(torch.nn.Module):
-    """A frozen copy of the model's codec that turns stereo crops into mono and stereo codes on any device.
+    """The model's stereo codec on a frozen copy of its codec, turning stereo crops into mono and stereo codes on
+    any device.
 
     A copy, so encoding works the same whether the model is wrapped by DDP, FSDP or DeepSpeed.
     """
@@ -97,37 +99,25 @@ class CodecEncoder(torch.nn.Module):
     def __init__(self, model):
         super().__init__()
         self.codec = copy.deepcopy(model.codec).eval().requires_grad_(False)
-        self.bandwidth = model.config.codec_bandwidth
-        self.layout = model.config.channel_layout
-        self.spatial = model.config.is_spatial
+        self.config = model.config
+
+    @property
+    def stereo_codec(self) -> EncodecStereoCodec | SpatialCodec:
+        """The model's stereo codec (`Mono2StereoModel.stereo_codec`) on this copy of the codec."""
+        return stereo_codec_for(self.config, self.codec)
 
     @torch.no_grad()
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Stereo audio `(batch, 2, samples)` to mono codes `(batch, K, F)` and stereo codes `(batch, 2K, F)`;
         for a spatial model, the mono's features `(batch, feature_bands, F)` and the cue tokens `(batch, bands, F)`.
         """
-        if self.spatial:
-            return self.codec.mono_features(mono_fold(audio)), self.codec.tokenize(self.codec.analyze(audio))
-        batch = audio.shape[0]
-        first, second = layout_signals(audio, self.layout)
-        if self.layout == "mid-side":  # the mid is the mono fold itself: coded once, as the mono
-            mono, side = encode_mono(self.codec, torch.cat([first, second]), self.bandwidth).split(batch)
-            return mono, interleave_channels(mono, side)
-        codes = encode_mono(self.codec, torch.cat([mono_fold(audio), first, second]), self.bandwidth)
-        mono, left, right = codes.split(batch)
-        return mono, interleave_channels(left, right)
+        return self.stereo_codec.encode_both(audio)
 
     @torch.no_grad()
     def mirrored_side_codes(self, audio: torch.Tensor) -> torch.Tensor:
-        """Mid-side layout: the codes `(batch, K, F)` of the side of `audio (batch, 2, samples)` with L and R swapped.
-
-        Swapping L and R negates the side, and a codec's codes of `-S` are not a rearrangement of those of `S`, so
-        a token shard stores them for the stream to swap examples with (`TrainingStream`).
-        """
-        if self.layout != "mid-side":
-            raise ValueError(f"mirrored side codes are for the mid-side layout, not {self.layout!r}")
-        _, side = layout_signals(audio, self.layout)
-        return encode_mono(self.codec, -side, self.bandwidth)
+        """Mid-side layout: the codes `(batch, K, F)` of the side of `audio (batch, 2, samples)` with L and R swapped
+        (`MidSideCodec.mirrored_codes`), which a token shard stores for the stream's swaps (`TrainingStream`)."""
+        return self.stereo_codec.mirrored_codes(audio)
 
 
 __all__ = [

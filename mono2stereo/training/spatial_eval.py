@@ -16,6 +16,7 @@ import torch
 from ..audio import CHANNELS_FIRST, fold
 from ..evaluation.metrics import evaluate_upmix
 from ..inference.rendering import render_mid_side
+from .wrapping import unwrap
 
 SEED = 0
 LOGGED = ("ild_distance_db", "coherence_distance", "width_error_db")  # of `mono2stereo eval`'s metrics
@@ -26,7 +27,7 @@ def spatial_metrics(model: torch.nn.Module, batch: dict) -> dict[str, float]:
     """Means over the batch of the upmix's ILD / coherence distances and width error; `{}` for token batches."""
     if "audio" not in batch:
         return {}
-    model = getattr(model, "module", model)  # DDP and the like wrap the model
+    model = unwrap(model)  # DDP and the like wrap the model
     audio = batch["audio"].float()  # (batch, 2, samples) at the codec's rate
     rate = model.config.sampling_rate
     mono = fold(audio, CHANNELS_FIRST)

@@ -126,24 +126,23 @@ class TrainingStream:
         )
 
     def _swap_tokens(self, example: dict) -> dict:
-        """Left/right swap augmentation done on tokens, with `data.swap_probability` per example and epoch.
+        """Left/right swap augmentation done on tokens by the stereo codec (`swap_channels`), with
+        `data.swap_probability` per example and epoch.
 
-        Left-right layout: the interleaved L and R codebooks trade places. Mid-side: the mid stays and the side
-        codebooks become the codes of the negated side (`mirrored_side_codes`, which `tokenize` stores); a shard
-        made without them is not swapped.
+        A layout whose swap needs the codes of the mirrored stereo (`needs_mirrored_codes`: mid-side, the codes of
+        the negated side, which `tokenize` stores as `mirrored_side_codes`) is not swapped in a shard made without
+        them. Spatial token shards are left as they are (the stream never swapped them; `SpatialCodec.swap_channels`
+        could).
         """
         mirrored = example.pop("mirrored_side_codes", None)
-        layout = self.model_config.channel_layout
-        if layout not in ("left-right", "mid-side") or (layout == "mid-side" and mirrored is None):
+        if self.model_config.is_spatial:
+            return example
+        codec = self.model_config.stereo_codec
+        if codec.needs_mirrored_codes and mirrored is None:
             return example
         rng = example_rng(self.seed, self.epoch, example["id"])
         if rng.random() < self.data.swap_probability:
-            codes = example["stereo_codes"]
-            if layout == "left-right":
-                codes = codes.reshape(-1, 2, codes.shape[-1])[:, ::-1].reshape(codes.shape)
-            else:
-                codes = codes.copy()
-                codes[1::2] = mirrored
+            codes = codec.swap_channels(example["stereo_codes"], mirrored)
             example["stereo_codes"] = np.ascontiguousarray(codes)
         return example
 

@@ -40,7 +40,7 @@ def tokenize_sources(
             batch = {key: value[: max_examples - done] for key, value in batch.items()}
         audio = batch["audio"].to(device)
         mono, stereo = encoder(audio)
-        mirrored = encoder.mirrored_side_codes(audio) if model.config.channel_layout == "mid-side" else None
+        mirrored = encoder.mirrored_side_codes(audio) if encoder.stereo_codec.needs_mirrored_codes else None
         styles = [model.config.styles[i] if i < len(model.config.styles) else None for i in batch["style_ids"]]
         writer.add(mono, stereo, batch["width_db"], styles, batch["ids"], mirrored_side_codes=mirrored)
         done += len(batch["ids"])
