@@ -11,7 +11,7 @@ pytest.importorskip("peft")
 from mono2stereo.modeling import Mono2StereoModel, randomize_codebooks, stereo_width_db, tiny_model  # noqa: E402
 from mono2stereo.modeling.codec import tiny_codec_config  # noqa: E402
 from mono2stereo.training.config import DataConfig, ModelSource, SourceConfig  # noqa: E402
-from mono2stereo.training.finetune import finetune  # noqa: E402
+from mono2stereo.training.finetune import finetune, lora_model  # noqa: E402
 from mono2stereo.training.model_loading import build_model, load_codec_weights  # noqa: E402
 from mono2stereo.training.preprocessing import CodecEncoder  # noqa: E402
 from mono2stereo.training.stream import TrainingStream  # noqa: E402
@@ -106,3 +106,12 @@ def test_a_missing_data_folder_is_named_in_one_line(missing):
 
     with pytest.raises(ValueError, match="does not exist"):
         data_source(missing, "sixties")
+
+
+def test_lora_wrapping_shows_no_library_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # a deprecation inside peft or transformers is not the user's
+        wrapped = lora_model(tiny_model())
+    assert any("lora_" in name for name, _ in wrapped.named_parameters())

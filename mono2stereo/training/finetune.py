@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import warnings
 
 from ..audio import AUDIO_EXTENSIONS
 from ..modeling import Mono2StereoModel
@@ -26,7 +27,9 @@ def lora_model(model: Mono2StereoModel, rank: int = 8, alpha: int = 16):
         target_modules=model.lora_target_modules(),
         modules_to_save=list(model.LORA_TRAINED_IN_FULL),
     )
-    return get_peft_model(model, config)
+    with warnings.catch_warnings():  # peft reads a property that transformers 5 deprecated: not the user's to fix
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        return get_peft_model(model, config)
 
 
 def data_source(data: str, style: str) -> SourceConfig:
