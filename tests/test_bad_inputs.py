@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +15,8 @@ from mono2stereo.inference import AudioError, read_audio, upmix, write_audio
 from mono2stereo.inference.audio_io import check_audio
 from mono2stereo.inference.dsp_pipeline import DspPipeline
 from mono2stereo.modeling import tiny_model
+from tests import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
 FAST = {"window_seconds": 0.04, "seed": 7}
 
 
@@ -210,7 +209,7 @@ def test_a_killed_write_leaves_a_partial_file_named_after_its_output(tmp_path):
         "sf.SoundFile.write = die\n"
         f"audio_io.write_audio({str(tmp_path / 'out.wav')!r}, np.zeros((100, 2), np.float32), 8000)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 9
     (left,) = [p for p in tmp_path.iterdir()]
     assert left.name.startswith(".out.wav.mono2stereo-") and left.name.endswith(".part")
@@ -223,7 +222,7 @@ def test_a_killed_write_leaves_a_partial_file_named_after_its_output(tmp_path):
 
 def load_app():
     pytest.importorskip("gradio")
-    spec = importlib.util.spec_from_file_location("space_app_bad_inputs", ROOT / "space" / "app.py")
+    spec = importlib.util.spec_from_file_location("space_app_bad_inputs", REPO / "space" / "app.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

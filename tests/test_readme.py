@@ -1,8 +1,7 @@
 import re
 import shutil
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests import REPO
 
 
 def test_the_readme_python_example_runs(tmp_path, monkeypatch):

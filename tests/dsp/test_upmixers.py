@@ -72,7 +72,8 @@ def test_stereo_input_is_folded_to_mono_first():
 
 
 def test_loud_input_keeps_its_mid_side_balance_unlimited():
-    # the upmixer itself does not limit: peak safety, and its report, are the pipeline's (tests/test_limiting.py)
+    # the upmixer itself does not limit: peak safety, and its report, are the pipeline's
+    # (tests/inference/test_limiting.py)
     loud = music_like()
     loud *= 1.0 / np.max(np.abs(loud))
     quiet = upmix_dsp("lauridsen", 0.1 * loud, SAMPLING_RATE)

@@ -26,8 +26,8 @@ from mono2stereo.training.codec import (
 from mono2stereo.training.codec.__main__ import main as codec_main
 from mono2stereo.training.codec.render import general_midi_renders
 from mono2stereo.training.codec.state_file import load_state
+from tests import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 HAS_FLUIDSYNTH = shutil.which("fluidsynth") is not None and Path("/usr/share/sounds/sf2").is_dir()
 
 

@@ -14,8 +14,7 @@ from transformers import EncodecModel
 from mono2stereo.modeling import randomize_codebooks, tiny_codec_config, tiny_config
 from mono2stereo.training.config import TrainingConfig
 from mono2stereo.training.loop import train
-
-REPO = Path(__file__).resolve().parents[1]
+from tests import REPO
 
 
 def write_dataset_repository(folder: Path, rate: int = 8000) -> None:

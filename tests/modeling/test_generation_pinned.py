@@ -1,9 +1,9 @@
 """The tokens a seed gives stay the same: tiny random models against tokens stored from an earlier version.
 
-`tests/fixtures/generation_tokens.json` holds the tokens that `generate` gave for each case below, computed by the
-code of the time (not written by hand). A change that reorders random draws or alters the sampling arithmetic
-fails here. Should a change of tokens ever be meant, rewrite the file with
-`python tests/test_generation_pinned.py --write` and say why in the commit.
+`tests/modeling/fixtures/generation_tokens.json` holds the tokens that `generate` gave for each case below,
+computed by the code of the time (not written by hand). A change that reorders random draws or alters the sampling
+arithmetic fails here. Should a change of tokens ever be meant, rewrite the file with
+`python tests/modeling/test_generation_pinned.py --write` and say why in the commit.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def test_every_case_has_stored_tokens(stored):
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
-        sys.exit("usage: python tests/test_generation_pinned.py --write  (rewrites the stored tokens)")
+        sys.exit("usage: python tests/modeling/test_generation_pinned.py --write  (rewrites the stored tokens)")
     FIXTURE.parent.mkdir(exist_ok=True)
     tokens = {name: generated_tokens(*case).tolist() for name, case in CASES.items()}
     FIXTURE.write_text(json.dumps(tokens, indent=None, separators=(",", ":")) + "\n")

@@ -10,15 +10,14 @@ pytest.importorskip("datasets")
 
 from mono2stereo.training.config import TrainingConfig  # noqa: E402
 from mono2stereo.training.loop import train  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests import REPO
 
 
 @pytest.mark.slow
 def test_a_tiny_spatial_model_lowers_its_loss_and_logs_spatial_metrics(tmp_path):
     synthetic = {"kind": "synthetic", "num_mixes": 32, "duration_s": 0.5, "num_shards": 4}
     config = TrainingConfig(
-        model={"config": os.path.join(ROOT, "configs/model/tiny-spatial.json")},
+        model={"config": os.path.join(REPO, "configs/model/tiny-spatial.json")},
         data={
             "sources": [synthetic],
             "eval_sources": [{**synthetic, "seed": 100}],

@@ -1,7 +1,6 @@
 """Sampling defaults saved with a model (`generation_config.json`), read by generate, pipeline, CLI, Space, release."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ from mono2stereo.inference import Mono2StereoPipeline
 from mono2stereo.inference.default_model import SHIPPED_MODEL_DIR
 from mono2stereo.modeling import Mono2StereoModel, tiny_model
 from mono2stereo.modeling.generation_settings import GENERATION_CONFIG_NAME, GenerationSettings
+from tests import REPO
 
 TUNED = GenerationSettings(temperature=0.6, top_k=3, top_p=0.8, guidance_scale=2.5)
 GREEDY = GenerationSettings(temperature=0.0)
@@ -150,7 +150,7 @@ def test_the_space_samples_with_the_models_settings(tmp_path):
     pytest.importorskip("gradio")
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("space_app", Path(__file__).parents[1] / "space" / "app.py")
+    spec = importlib.util.spec_from_file_location("space_app", REPO / "space" / "app.py")
     app = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(app)
     sf.write(tmp_path / "in.wav", (np.random.default_rng(0).standard_normal(1600) * 0.1).astype(np.float32), 8000)

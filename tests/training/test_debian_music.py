@@ -6,7 +6,6 @@ A real .deb is built here with `dpkg-deb` from audio the test writes; nothing is
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,9 +14,9 @@ import soundfile
 from mono2stereo.training.config import TrainingConfig
 from mono2stereo.training.debian_music import cut_song, is_music, is_music_package, licence_line, prepare
 from mono2stereo.training.sources import list_audio_files
+from tests import REPO
 
 RATE = 16000
-REPO = Path(__file__).resolve().parents[1]
 
 
 def stereo(seconds: float, side_gain: float, seed: int = 0) -> np.ndarray:

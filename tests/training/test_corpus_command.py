@@ -9,10 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_debian_music import build_deb, stereo
 
 from mono2stereo.cli import main
 from mono2stereo.training import debian_music
+from tests.training.test_debian_music import build_deb, stereo
 
 pytest.importorskip("datasets")
 TIMGM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests import REPO
+
 pytest.importorskip("accelerate")
-ROOT = Path(__file__).resolve().parents[1]
 CORRUPT = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(100))
 
 
@@ -28,7 +29,7 @@ def launch_two_processes(*argv, cwd: Path) -> subprocess.CompletedProcess:
         ACCELERATE_USE_CPU="true",
         OMP_NUM_THREADS="1",
         HF_HUB_OFFLINE="1",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     )
     command = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",

@@ -15,14 +15,13 @@ pytest.importorskip("datasets")
 
 from mono2stereo.training.config import TrainingConfig  # noqa: E402
 from mono2stereo.training.loop import train  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests import REPO
 
 
 def tiny_settings(**overrides) -> dict:
     """A tiny model on a few synthetic mixes, every crop kept, no trackers."""
     settings = {
-        "model": {"config": os.path.join(ROOT, "configs/model/tiny.json"), "random_codebooks": True},
+        "model": {"config": os.path.join(REPO, "configs/model/tiny.json"), "random_codebooks": True},
         "data": {
             "sources": [{"kind": "synthetic", "num_mixes": 16, "duration_s": 0.25, "num_shards": 4}],
             "silence_db": -200.0,
@@ -51,7 +50,7 @@ def write_config(folder, **overrides) -> str:
 
 
 def command_env() -> dict:
-    return {**os.environ, "PYTHONPATH": ROOT, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    return {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
 
 
 def test_tiny_model_lowers_its_loss(tmp_path):

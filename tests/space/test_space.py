@@ -15,11 +15,11 @@ import pytest
 import soundfile as sf
 
 from mono2stereo.modeling import tiny_model
+from tests import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "space" / "app.py"
-EXAMPLE = ROOT / "space" / "examples" / "keys-and-bass.ogg"
-ARTIFACTS = ROOT / "test-artifacts"
+APP = REPO / "space" / "app.py"
+EXAMPLE = REPO / "space" / "examples" / "keys-and-bass.ogg"
+ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -125,7 +125,7 @@ def test_space_front_matter_names_the_default_model_once_there_is_one():
     yaml = pytest.importorskip("yaml")
     from mono2stereo.inference.default_model import DEFAULT_MODEL_ID
 
-    text = (ROOT / "space" / "README.md").read_text()
+    text = (REPO / "space" / "README.md").read_text()
     front_matter = yaml.safe_load(text.split("---")[1])
     assert front_matter["sdk"] == "gradio" and front_matter["app_file"] == "app.py"
     assert front_matter.get("models") == ([DEFAULT_MODEL_ID] if DEFAULT_MODEL_ID else None)
@@ -150,7 +150,7 @@ def app_url(tmp_path_factory):
     port = free_port()
     env = dict(
         os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         GRADIO_SERVER_NAME="127.0.0.1",
         GRADIO_SERVER_PORT=str(port),
         GRADIO_ANALYTICS_ENABLED="False",

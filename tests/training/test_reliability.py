@@ -15,8 +15,8 @@ pytest.importorskip("datasets")
 from mono2stereo.training.checkpoints import CheckpointFolder  # noqa: E402
 from mono2stereo.training.config import TrainingConfig  # noqa: E402
 from mono2stereo.training.loop import train, weights_digest  # noqa: E402
+from tests import REPO
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RATE = 8000  # the tiny codec's
 
 
@@ -43,7 +43,7 @@ def deadline():
 
 def settings(data: dict | None = None, **overrides) -> dict:
     values = {
-        "model": {"config": os.path.join(ROOT, "configs/model/tiny.json"), "random_codebooks": True},
+        "model": {"config": os.path.join(REPO, "configs/model/tiny.json"), "random_codebooks": True},
         "data": {
             "sources": [{"kind": "synthetic", "num_mixes": 8, "duration_s": 0.25, "num_shards": 2}],
             "silence_db": -200.0,

@@ -9,8 +9,7 @@ from transformers import AutoConfig, AutoModel
 from transformers.utils import logging as transformers_logging
 
 from mono2stereo.modeling import Mono2StereoConfig, Mono2StereoModel, tiny_config, tiny_model
-
-REPO = Path(__file__).resolve().parents[1]
+from tests import REPO
 
 
 def test_save_and_auto_load_give_identical_outputs(tmp_path):

@@ -1,15 +1,16 @@
 import json
 import os
+import re
 
 import pytest
 import torch
+import yaml
 
 from mono2stereo.modeling import Mono2StereoModel, tiny_model
 from mono2stereo.training.release import evaluation_metrics, load_facts, main
+from tests import REPO
 
-FACTS = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs/release/default-24k-ms.yaml"
-)
+FACTS = os.path.join(REPO, "configs/release/default-24k-ms.yaml")
 
 
 def test_a_run_is_released_with_a_card_that_quotes_its_metrics_and_recipe(tmp_path):
@@ -24,9 +25,20 @@ def test_a_run_is_released_with_a_card_that_quotes_its_metrics_and_recipe(tmp_pa
     mono = torch.randint(0, 32, (1, 2, 8))
     assert torch.equal(released.generate(mono, seed=0), model.generate(mono, seed=0))
     card = (out / "README.md").read_text()
-    assert "ild_distance_db | 1.234" in card
+    assert "| metric | this model | dsp:dual |" in card  # the other systems of the same evaluation, beside it
+    assert "| ild_distance_db | 1.234 |  |" in card
+    assert "| width_db |  | -60 |" in card
     assert "mono2stereo train --config configs/train/default-24k.yaml" in card
     assert "Synthetic stereo mixes" in card
+
+
+@pytest.mark.parametrize("facts", sorted((REPO / "configs" / "release").glob("*.yaml")), ids=lambda path: path.name)
+def test_release_facts_hold_no_figures(facts):
+    # every figure of a card comes from the evaluation results given to the release, so none can drift from them
+    load_facts(facts)
+    prose = yaml.safe_load(facts.read_text())
+    text = " ".join([prose["evaluation"], *prose["limitations"]])
+    assert not re.findall(r"\d+\.\d+ ?(?:dB|%)|\b0\.\d{2,}", text)
 
 
 def test_the_card_quotes_means_over_seeds_not_their_spread(tmp_path):
