@@ -95,6 +95,15 @@ class EncodecStereoCodec:
             "rendering); the model supplies the side."
         )
 
+    card_limitation: ClassVar[str] = (
+        "Quality is bounded by the codec; the input is kept untouched in the mid, so codec artefacts only reach the "
+        "side."
+    )
+
+    def card_codec_line(self, codec: str | None) -> str:
+        """The codec as the model card's table names it: the checkpoint it came from, if known."""
+        return f"`{codec}`" if codec else "a custom EnCodec"
+
     # ----- audio <-> signals <-> codes -----
 
     def signals(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

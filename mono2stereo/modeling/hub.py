@@ -9,6 +9,23 @@ from pathlib import Path
 from huggingface_hub import CommitOperationAdd, HfApi, ModelCard, ModelCardData
 
 CARD_TAGS = ["mono2stereo", "audio", "music", "upmixing", "mono-to-stereo", "encodec"]
+CARD_TEMPLATE = Path(__file__).with_name("model_card_template.md")  # the card's prose; the figures come from eval
+
+
+def metric_table(metrics: Mapping[str, Mapping[str, float]]) -> str:
+    """A markdown table of metrics (rows) by system (columns), from `{system: {metric: value}}`; "" for none."""
+    systems = [name for name, values in metrics.items() if values]
+    if not systems:
+        return ""
+    names = list(dict.fromkeys(metric for system in systems for metric in metrics[system]))
+
+    def cell(system: str, metric: str) -> str:
+        value = metrics[system].get(metric)
+        return "" if value is None else f"{value:.4g}"
+
+    header = "| metric | " + " | ".join(systems) + " |\n|---|" + "---|" * len(systems)
+    rows = ["| " + metric + " | " + " | ".join(cell(s, metric) for s in systems) + " |" for metric in names]
+    return "\n".join([header, *rows])
 
 
 def build_model_card(
@@ -20,9 +37,12 @@ def build_model_card(
     data_description: str | None = None,
     evaluation_note: str | None = None,
     extra_limitations: Sequence[str] = (),
+    baselines: Mapping[str, Mapping[str, float]] | None = None,
 ) -> ModelCard:
-    """A model card with the Hub metadata, the codec, data, metrics, intended use and limitations."""
+    """A model card from `model_card_template.md`: the Hub metadata, the codec, data, the metrics of this model
+    (and of `baselines`, other systems scored in the same evaluation, as further columns), use and limitations."""
     config = model.config
+    stereo_codec = config.stereo_codec
     datasets = [training_data] if isinstance(training_data, str) else list(training_data or [])
     data = ModelCardData(
         library_name="mono2stereo",
@@ -32,66 +52,34 @@ def build_model_card(
         base_model=codec if codec and "/" in codec else None,
         datasets=[d for d in datasets if "/" in d and not Path(d).exists()] or None,
     )
-    codec_line = f"`{codec}`" if codec else "a custom EnCodec"
-    metric_rows = "\n".join(f"| {name} | {value:.4g} |" for name, value in (metrics or {}).items())
-    metrics_text = f"| metric | value |\n|---|---|\n{metric_rows}" if metric_rows else "Not evaluated yet."
-    if evaluation_note:
-        metrics_text = f"{evaluation_note}\n\n{metrics_text}"
-    limitation_lines = "".join(f"\n- {line}" for line in extra_limitations)
     data_text = ", ".join(f"`{d}`" for d in datasets)
-    data_text = " ".join(part for part in (data_description, data_text) if part) or "Not recorded."
-    if config.is_spatial:
-        codec_line = "spatial codec (parametric stereo, no weights)"
-    what = config.stereo_codec.card_description
-    command_text = f"\n\nTrained with:\n\n```bash\n{training_command}\n```" if training_command else ""
-    body = f"""
-# mono2stereo upmixer
-
-A mono-conditioned decoder transformer that turns a mono music recording into stereo by generating {what}
-
-## Model
-
-| | |
-|---|---|
-| codec | {codec_line}: {config.sampling_rate} Hz, {config.num_codebooks} codebooks x {config.codebook_size}, \
-{config.frame_rate:g} Hz frames |
-| transformer | {model.num_transformer_parameters() / 1e6:.1f}M parameters, hidden {config.hidden_size}, \
-{config.num_encoder_layers} encoder + {config.num_decoder_layers} decoder layers |
-| channel layout | {config.channel_layout} |
-| window | {config.window_frames} frames ({config.window_seconds:g} s) |
-| styles | {", ".join(config.styles)} |
-
-## Use
-
-```python
-import mono2stereo
-
-stereo, rate = mono2stereo.upmix(audio, sampling_rate, model="path/or/hub-id", style="{config.styles[0]}")
-```
-
-or `mono2stereo upmix song.wav -o song-stereo.wav --model path/or/hub-id`.
-
-## Training data
-
-{data_text}{command_text}
-
-## Evaluation
-
-{metrics_text}
-
-## Intended use
-
-Giving mono recordings (old records, home demos) a stereo image, and making alternative stereo mixes of dated
-stereo records folded to mono, in a chosen style and width.
-
-## Limitations
-
-- It places sources plausibly, not as the original engineer did: a generative model's stereo image is one of many.
-- Quality is bounded by the codec; the input is kept untouched in the mid, so codec artefacts only reach the side.
-- Trained on the data above only; music far from it may get a narrow or unstable image.
-- Not meant for speech or for restoring damaged recordings.{limitation_lines}
-"""
-    return ModelCard(f"---\n{data.to_yaml()}\n---\n{body}")
+    settings = model.generation_settings
+    generation_line = ", ".join(f"{name} {value}" for name, value in settings.to_dict().items() if value is not None)
+    return ModelCard.from_template(
+        data,
+        template_path=str(CARD_TEMPLATE),
+        what=stereo_codec.card_description,
+        codec_line=stereo_codec.card_codec_line(codec),
+        codec_limitation=stereo_codec.card_limitation,
+        sampling_rate=config.sampling_rate,
+        num_codebooks=config.num_codebooks,
+        codebook_size=config.codebook_size,
+        frame_rate=f"{config.frame_rate:g}",
+        transformer_millions=f"{model.num_transformer_parameters() / 1e6:.1f}",
+        hidden_size=config.hidden_size,
+        num_encoder_layers=config.num_encoder_layers,
+        num_decoder_layers=config.num_decoder_layers,
+        channel_layout=config.channel_layout,
+        window_frames=config.window_frames,
+        window_seconds=f"{config.window_seconds:g}",
+        styles=list(config.styles),
+        generation_line=generation_line,
+        data_text=" ".join(part for part in (data_description, data_text) if part) or "Not recorded.",
+        training_command=training_command,
+        evaluation_note=evaluation_note,
+        metric_table=metric_table({"this model": dict(metrics or {}), **dict(baselines or {})}),
+        extra_limitations=list(extra_limitations),
+    )
 
 
 def push_model(

@@ -219,6 +219,15 @@ class SpatialCodec(torch.nn.Module):
             "the input, and the side is built from it and a decorrelated copy of it per band."
         )
 
+    card_limitation = (
+        "The stereo image is bounded by the spatial codec's resolution (its bands, frames and quantisation steps); "
+        "the input is kept untouched as the mid."
+    )
+
+    def card_codec_line(self, codec: str | None) -> str:
+        """The codec as the model card's table names it (it has no weights, so no checkpoint)."""
+        return "spatial codec (parametric stereo, no weights)"
+
     def encode_mono(self, mono: torch.Tensor) -> torch.Tensor:
         """Mono `(batch, samples)` to the model's conditioning: `mono_features`."""
         return self.mono_features(mono)

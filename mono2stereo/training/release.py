@@ -3,10 +3,13 @@
     mono2stereo release runs/spatial-32k mono2stereo/default_model \
         --facts configs/release/spatial-32k.yaml --metrics outputs/eval-spatial/results.json --system runs/spatial-32k
 
-The card's prose (recipe, data, evaluation, limitations) comes from a release-facts file in `configs/release/`, its
-figures from the `mono2stereo eval` results it is given. The facts' optional `generation` mapping (`temperature`,
-`top_k`, `top_p`, `guidance_scale`) is the sampling the release ships in its `generation_config.json`; without it the
-run's own settings are kept.
+The card's fixed prose is `mono2stereo/modeling/model_card_template.md`; what differs between releases (recipe, data,
+how it was evaluated, limitations) comes from a release-facts file in `configs/release/`, and every figure from the
+`mono2stereo eval` results it is given: the released system's scores, and those of the other systems of the same
+evaluation (the DSP baselines, say) as columns beside them; the facts hold no figures of their own. The facts'
+optional `generation` mapping (the keys of `generation_config.json`: `temperature`, `top_k`, `top_p`,
+`guidance_scale`, `decoding`, `target_width_db`) is what the release ships there; without it the run's own settings
+are kept.
 """
 
 from __future__ import annotations
@@ -42,13 +45,21 @@ def generation_settings(facts: dict, source: str = "release facts") -> Generatio
     return GenerationSettings.from_dict(facts["generation"], source=f"{source}: generation")
 
 
+def evaluation_results(results_json: str | Path) -> dict[str, dict[str, float]]:
+    """The mean scores of every system of a `mono2stereo eval` results.json, by system (the seed spreads left out)."""
+    rows = json.loads(Path(results_json).read_text())["systems"]
+    return {
+        row["system"]: {k: v for k, v in row.items() if isinstance(v, float) and not k.endswith("_seed_std")}
+        for row in rows
+    }
+
+
 def evaluation_metrics(results_json: str | Path, system: str) -> dict[str, float]:
     """The mean scores of one system from a `mono2stereo eval` results.json."""
-    rows = json.loads(Path(results_json).read_text())["systems"]
-    for row in rows:
-        if row["system"] == system:
-            return {k: v for k, v in row.items() if isinstance(v, float) and not k.endswith("_seed_std")}
-    raise ValueError(f"system {system!r} is not in {results_json}; it has {', '.join(r['system'] for r in rows)}")
+    results = evaluation_results(results_json)
+    if system not in results:
+        raise ValueError(f"system {system!r} is not in {results_json}; it has {', '.join(results)}")
+    return results[system]
 
 
 def load_run(run_dir: str | Path, checkpoint: int | None = None) -> Mono2StereoModel:
@@ -75,10 +86,11 @@ def release_model(
     facts: dict,
     metrics: dict[str, float] | None = None,
     checkpoint: int | None = None,
+    baselines: dict[str, dict[str, float]] | None = None,
 ) -> Path:
     """Save the model of `run_dir` (or of its checkpoint `step-N`) into `output_dir` (safetensors) with a model card
-    made of `facts` (see `load_facts`) and `metrics`, and with the facts' sampling settings if they give some;
-    returns the folder."""
+    made of `facts` (see `load_facts`), `metrics` and the `baselines` scored beside it (`{system: metrics}`), and
+    with the facts' sampling settings if they give some; returns the folder."""
     model = load_run(run_dir, checkpoint)
     shipped = generation_settings(facts)
     if shipped is not None:
@@ -93,6 +105,7 @@ def release_model(
         data_description=f"{facts['training_data'].strip()}.",
         evaluation_note=facts["evaluation"].strip() if metrics else None,
         extra_limitations=[line.strip() for line in facts["limitations"]],
+        baselines=baselines,
     )
     card.save(output_dir / "README.md")
     return output_dir
