@@ -27,7 +27,7 @@ from mono2stereo.inference.default_model import shipped_model_path
 from mono2stereo.inference.pipeline import Mono2StereoPipeline
 from mono2stereo.inference.resampling import resample
 
-MODES = ("codec", "mid-side", "parametric")
+MODES = ("codec", "keep-mid", "parametric")
 
 
 def balance_db(stereo: np.ndarray) -> float:

@@ -4,7 +4,7 @@
 
 A perfect upmixer would generate exactly the codes of the reference stereo. This script gives it those codes: each
 reference is coded in a channel layout (`left-right`: L and R; `mid-side`: M and S), decoded, and rendered like the
-pipeline renders generated stereo (`mid-side`, with and without the equaliser, and `parametric`). The scores, from
+pipeline renders generated stereo (`keep-mid`, with and without the equaliser, and `parametric`). The scores, from
 `mono2stereo eval`'s metrics against the reference, are the best any model on this codec and layout can reach
 with that render; `dsp:allpass` and `dsp:dual` are printed beside them. Everything runs at the reference's rate,
 as in `mono2stereo eval` (the codec's signals are resampled with soxr).
@@ -25,7 +25,7 @@ from transformers import EncodecModel
 from mono2stereo.dsp import upmix_dsp
 from mono2stereo.evaluation.evaluate import load_reference, reference_files
 from mono2stereo.evaluation.metrics import fold_down, scores_from_cues, spatial_cues
-from mono2stereo.inference.rendering import render_mid_side, render_parametric
+from mono2stereo.inference.rendering import render_keep_mid, render_parametric
 from mono2stereo.inference.resampling import resample
 from mono2stereo.modeling import Mono2StereoConfig, Mono2StereoModel
 from mono2stereo.modeling.encodec_layouts import CHANNEL_LAYOUTS, stereo_codec_for
@@ -39,8 +39,8 @@ METRICS = {
     "width_error_db": "Width err. (dB)",
 }
 RENDERS = {
-    "mid-side": lambda mono, stereo, rate: render_mid_side(mono, stereo, rate),
-    "mid-side, no equaliser": lambda mono, stereo, rate: render_mid_side(mono, stereo, rate, equalise=False),
+    "keep-mid": lambda mono, stereo, rate: render_keep_mid(mono, stereo, rate),
+    "keep-mid, no equaliser": lambda mono, stereo, rate: render_keep_mid(mono, stereo, rate, equalise=False),
     "parametric": render_parametric,
 }
 

@@ -21,7 +21,7 @@ from mono2stereo.audio import fold as fold_down
 from mono2stereo.inference import rendering
 from mono2stereo.inference.audio_io import read_audio
 
-MODES = ("mid-side", "codec", "parametric")
+MODES = ("keep-mid", "codec", "parametric")
 
 
 def main() -> None:

@@ -1,10 +1,10 @@
-"""How much of the side's correlated part should the mid-side render rebuild from the input? A sweep.
+"""How much of the side's correlated part should the keep-mid render rebuild from the input? A sweep.
 
     python benchmarks/bench_render_share.py --model runs/default-24k-ms --refs data/heldout-eval --seeds 0 1 \
         --shares 0 0.25 0.5 0.75
 
 Each reference is folded to mono and upmixed once per seed with the `codec` render (the decoded stereo as
-generated); that one generation is then rendered `mid-side` with every share (`render_mid_side(..., coherent=)`)
+generated); that one generation is then rendered `keep-mid` with every share (`render_keep_mid(..., coherent=)`)
 and scored with `mono2stereo eval`'s metrics. Means over tracks and seeds. Choose the share on songs that are not
 the evaluation set.
 """
@@ -19,7 +19,7 @@ from tqdm import tqdm
 from mono2stereo import upmix
 from mono2stereo.evaluation.evaluate import load_reference, reference_files
 from mono2stereo.evaluation.metrics import fold_down, scores_from_cues, spatial_cues
-from mono2stereo.inference.rendering import render_mid_side
+from mono2stereo.inference.rendering import render_keep_mid
 
 METRICS = ("ild_distance_db", "coherence_distance", "width_db", "width_error_db")
 
@@ -42,7 +42,7 @@ def main() -> None:
             generated, _ = upmix(mono, rate, model=args.model, render="codec", seed=seed)
             generated = np.asarray(generated, dtype=np.float32)
             for share in args.shares:
-                stereo = render_mid_side(mono, generated, rate, coherent=share)
+                stereo = render_keep_mid(mono, generated, rate, coherent=share)
                 cues = spatial_cues(stereo, rate)
                 scores[share].append(scores_from_cues(stereo, cues, reference.stereo, reference_cues, mono, rate))
 

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from mono2stereo.evaluation.metrics import spatial_cues, stereo_width_db
 from mono2stereo.evaluation.plots import goniometer_figure, stereo_field_figure
-from mono2stereo.inference import RENDER_MODES, AudioError, Upmixer, load_pipeline, read_audio
+from mono2stereo.inference import DEFAULT_RENDER, RENDER_MODES, AudioError, Upmixer, load_pipeline, read_audio
 from mono2stereo.inference.audio_io import fold_warning
 from mono2stereo.inference.options import check_seed
 from mono2stereo.modeling import Mono2StereoModel
@@ -48,7 +48,7 @@ AUTO_STYLE = "auto"
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 
 RENDER_HELP = (
-    "mid-side keeps your recording as the centre and adds the generated side; codec plays the generated left and "
+    "keep-mid keeps your recording as the centre and adds the generated side; codec plays the generated left and "
     "right; parametric applies the generated level and coherence cues to your recording."
 )
 CSS = """
@@ -197,7 +197,7 @@ def build_demo(
         audio: str | None,
         style: str = AUTO_STYLE,
         width: float = 1.0,
-        render: str = "mid-side",
+        render: str = DEFAULT_RENDER,
         seed: float | None = 0,
         variants: float = 1,
         progress: gr.Progress = gr.Progress(),  # noqa: B008  (how Gradio asks for a progress bar)
@@ -212,7 +212,7 @@ def build_demo(
                     raise ValueError(f"variants={count}: choose between 1 and {MAX_VARIANTS}.")
                 settings.update(
                     style=None if style in (None, "", AUTO_STYLE) else style,
-                    render=render or "mid-side",
+                    render=render or DEFAULT_RENDER,
                     seed=check_seed(seed),
                     num_variants=int(count),
                 )
@@ -272,7 +272,11 @@ def build_demo(
                                 info="0 = mono, 1 = as generated, 2 = wider",
                             )
                             render = gr.Radio(
-                                list(RENDER_MODES), value="mid-side", label="Render", info=RENDER_HELP, visible=is_ai
+                                list(RENDER_MODES),
+                                value=DEFAULT_RENDER,
+                                label="Render",
+                                info=RENDER_HELP,
+                                visible=is_ai,
                             )
                             with gr.Row(visible=is_ai):
                                 seed = gr.Number(value=0, precision=0, label="Seed", info="same seed, same stereo")

@@ -14,7 +14,10 @@ _LAZY_NAMES = {
     "load_model": "pipeline",
     "load_pipeline": "pipeline",
     "upmix": "pipeline",
+    "DEFAULT_RENDER": "render_modes",
+    "RENDER_ALIASES": "render_modes",
     "RENDER_MODES": "render_modes",
+    "render_mode": "render_modes",
     "Upmixer": "upmixer",
 }
 

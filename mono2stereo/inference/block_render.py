@@ -28,6 +28,7 @@ from ..dsp.bands import BandAnalysis
 from ..dsp.decorrelators import decorrelate, decorrelation_filter
 from . import rendering
 from .limiting import lookahead_samples, side_gain
+from .render_modes import render_mode
 
 BLOCK_SECONDS = 2.5  # with 0.16 s of margin each side at 44.1 kHz: 13 % more STFT frames than one whole-song pass
 
@@ -121,8 +122,7 @@ def render_song(
     Returns `(gain, least side gain)`: the one gain on the whole output (below 1 only when the mid itself would
     clip) and the smallest gain the side limiter applied (1.0 when the side never had to be turned down).
     """
-    if mode not in rendering.RENDER_MODES:
-        raise ValueError(f"unknown render mode {mode!r}; choose one of {', '.join(rendering.RENDER_MODES)}")
+    mode = render_mode(mode)
     num_samples = len(mono)
     block = block_length(sampling_rate, block_seconds)
     margin = block_margin(sampling_rate)

@@ -15,7 +15,7 @@ from .audio_io import fold_warning
 from .catalogue import is_quiet_process, process_device, run_jobs
 from .files import expand_inputs, output_is_folder, plan_jobs, upmix_file
 from .options import CHANNELS, check_upmix_options
-from .render_modes import RENDER_MODES
+from .render_modes import DEFAULT_RENDER, RENDER_ALIASES, RENDER_MODES
 
 FORMATS = sorted({extension.lstrip(".") for extension in AUDIO_FORMATS})
 
@@ -38,7 +38,12 @@ def upmix_arguments(upmix: argparse.ArgumentParser) -> None:
     upmix.add_argument("--model", help="folder saved with save_pretrained, a Hub id, or dsp:NAME (default: built in)")
     upmix.add_argument("--style", help="a style tag of the model (see `mono2stereo info MODEL`); default: free")
     upmix.add_argument("--width", type=float, default=1.0, help="side gain: 0 dual mono, 1 as generated (default)")
-    upmix.add_argument("--render", choices=RENDER_MODES, default="mid-side", help="how the stereo is rendered")
+    upmix.add_argument(
+        "--render",
+        choices=[*RENDER_MODES, *RENDER_ALIASES],
+        default=DEFAULT_RENDER,
+        help="how the stereo is rendered (mid-side: the old name of keep-mid)",
+    )
     upmix.add_argument("--seed", type=int, help="random seed for reproducible output")
     upmix.add_argument("--variants", type=int, default=1, help="independent versions, written as NAME-v1, NAME-v2...")
     upmix.add_argument("--device", help="cpu, cuda, cuda:1, mps... (default: a GPU if there is one)")

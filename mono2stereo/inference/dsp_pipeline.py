@@ -11,6 +11,7 @@ from .audio_io import check_audio, fold_level_db, fold_to_mono
 from .limiting import limit_side
 from .options import MAX_WIDTH, check_channel, check_number
 from .output import UpmixOutput
+from .render_modes import DEFAULT_RENDER, render_mode
 
 
 class DspPipeline:
@@ -31,7 +32,7 @@ class DspPipeline:
         """Raise a ValueError naming the first setting a DSP upmixer cannot use."""
         if style is not None:
             raise ValueError(f"{self.name} has no styles; drop style={style!r} (--style)")
-        if render != "mid-side":
+        if render_mode(render) != DEFAULT_RENDER:
             raise ValueError(f"render={render!r} applies to AI models; {self.name} renders its own stereo")
         if num_variants != 1:
             raise ValueError(f"{self.name} is deterministic; num_variants={num_variants} must be 1")
@@ -47,7 +48,7 @@ class DspPipeline:
         sampling_rate: int,
         style: str | None = None,
         width: float = 1.0,
-        render: str = "mid-side",
+        render: str = DEFAULT_RENDER,
         num_variants: int = 1,
         channel: str = "mid",
         **generation_settings,

@@ -18,13 +18,13 @@ import torch
 
 from ..dsp import DSP_PREFIX
 from ..modeling import Mono2StereoModel
-from . import rendering
 from .audio_io import check_audio, fold_level_db, fold_to_mono, fold_warning
 from .block_render import ArraySink, AudioSink, render_cues, render_song
 from .default_model import default_model_path
 from .dsp_pipeline import DspPipeline
 from .options import DECODINGS, check_seed, check_upmix_options
 from .output import UpmixOutput
+from .render_modes import DEFAULT_RENDER, render_mode
 from .resampling import resampled_length
 from .spool import AudioSpool, resample_to_spool
 from .upmixer import Upmixer
@@ -109,14 +109,13 @@ class Mono2StereoPipeline(WindowedGeneration):
         if style is not None:
             self.model.config.style_id(style)
         check_upmix_options(width=width, num_variants=num_variants, batch_size=batch_size)
-        if render not in rendering.RENDER_MODES:
-            raise ValueError(f"unknown render mode {render!r}; choose one of {', '.join(rendering.RENDER_MODES)}")
+        render_mode(render)
 
     def check_call(
         self,
         style: str | None = None,
         width: float = 1.0,
-        render: str = "mid-side",
+        render: str = DEFAULT_RENDER,
         seed: int | None = None,
         generator: torch.Generator | None = None,
         num_variants: int = 1,
@@ -158,7 +157,7 @@ class Mono2StereoPipeline(WindowedGeneration):
         sampling_rate: int,
         style: str | None = None,
         width: float = 1.0,
-        render: str = "mid-side",
+        render: str = DEFAULT_RENDER,
         seed: int | None = None,
         generator: torch.Generator | None = None,
         num_variants: int = 1,
@@ -179,7 +178,8 @@ class Mono2StereoPipeline(WindowedGeneration):
         Args:
             style: a style tag of the model (`model.config.styles`), or None to let the model choose.
             width: scales the generated side; 0 gives dual mono, 1 the generated width.
-            render: `mid-side` (the output's mid is the input), `codec` or `parametric`; see `rendering`. A spatial
+            render: `keep-mid` (the output's mid is the input; `mid-side` is its old name), `codec` or
+                `parametric`; see `rendering`. A spatial
                 model has one way to render: its cues are decoded against the input, whose mid it keeps exactly.
             seed, generator: for reproducible output (pass one, not both). Variant k is generated with seed
                 `seed + k`, so it is the single run of that seed; a `generator` is shared by the variants in turn.
@@ -236,7 +236,7 @@ class Mono2StereoPipeline(WindowedGeneration):
         sinks: list[AudioSink],
         style: str | None = None,
         width: float = 1.0,
-        render: str = "mid-side",
+        render: str = DEFAULT_RENDER,
         seed: int | None = None,
         generator: torch.Generator | None = None,
         window_seconds: float | None = None,
@@ -358,7 +358,7 @@ def upmix(
     model: Mono2StereoModel | Upmixer | str | os.PathLike | None = None,
     style: str | None = None,
     width: float = 1.0,
-    render: str = "mid-side",
+    render: str = DEFAULT_RENDER,
     seed: int | None = None,
     num_variants: int = 1,
     window_seconds: float | None = None,

@@ -2,15 +2,15 @@
 
 Three modes, all at the input's rate and length, all giving dual mono at `width=0`:
 
-- `mid-side` (default): `L, R = M + S, M - S` where `M` is the input itself and `S` is `width` times the side
-  `(L - R) / 2` of the generated stereo, equalised per band and frame by the gain that takes the generated mid to
-  the input: a codec colours the mid and the side it decodes alike (a small one loses 5-20 dB in some bands), and
-  the input says by how much. A codec also shifts the phases of what it decodes, so a decoded side is in phase
-  with the decoded mid but not with the input, and panned sources would come out diffuse: the share
-  `MID_SIDE_COHERENT` of the side's part correlated with the generated mid (per band and frame, `alpha * mid`) is
-  therefore rebuilt from the input (`alpha * M`) instead, and the side keeps its equalised energy. A codec that
-  kept phase (generated mid = input) gets its side back unchanged, whatever the share. The fold-down
-  `(L + R) / 2` is the input exactly (to float rounding).
+- `keep-mid` (default; `mid-side` is its old name, still accepted): `L, R = M + S, M - S` where `M` is the input
+  itself and `S` is `width` times the side `(L - R) / 2` of the generated stereo, equalised per band and frame by the
+  gain that takes the generated mid to the input: a codec colours the mid and the side it decodes alike (a small one
+  loses 5-20 dB in some bands), and the input says by how much. A codec also shifts the phases of what it decodes, so
+  a decoded side is in phase with the decoded mid but not with the input, and panned sources would come out diffuse:
+  the share `KEEP_MID_COHERENT` of the side's part correlated with the generated mid (per band and frame, `alpha *
+  mid`) is therefore rebuilt from the input (`alpha * M`) instead, and the side keeps its equalised energy. A codec
+  that kept phase (generated mid = input) gets its side back unchanged, whatever the share. The fold-down `(L + R) /
+  2` is the input exactly (to float rounding).
 - `codec`: the generated stereo's own mid plus `width` times its side; at `width=1` the decoded L/R as generated.
 - `parametric`: per band and frame, the generated stereo's side is described by its part correlated with its mid
   (`alpha`, which sets the level difference between L and R) and the energy of the rest (`beta`, which sets the
@@ -19,9 +19,9 @@ Three modes, all at the input's rate and length, all giving dual mono at `width=
 
 No side is favoured: the mono holds no cue to which side a source sits on, so a generated side that leans one way
 over the whole song (a part correlated with the generated mid whose sign holds, per band) is a bias of the model,
-not a placement: `side_lean` measures it and the `mid-side` and `parametric` renders take it out (`lean`) before
+not a placement: `side_lean` measures it and the `keep-mid` and `parametric` renders take it out (`lean`) before
 anything else, so sources still move left and right of the centre as generated but the song does not lean. The
-renders are mirror-symmetric: swapping the generated L and R swaps the output's (exactly in `mid-side` and
+renders are mirror-symmetric: swapping the generated L and R swaps the output's (exactly in `keep-mid` and
 `codec`; in `parametric` the level differences mirror and the decorrelated part, uncorrelated with the mid,
 keeps its sign). Long songs are rendered in blocks (`block_render`), peaks are kept below the ceiling there
 (`limiting`).
@@ -35,21 +35,21 @@ import torch
 from ..audio import PEAK_CEILING, fold, from_mid_side, mid_side
 from ..dsp.bands import BandAnalysis
 from ..dsp.decorrelators import decorrelate
-from .render_modes import RENDER_MODES
+from .render_modes import RENDER_MODES, render_mode
 
-MAX_EQUALISATION_DB = 40.0  # the mid-side equaliser's largest boost, where the generated mid is near silence
-# Share of the generated side's correlated part that the mid-side render rebuilds from the input. Chosen on held-out
+MAX_EQUALISATION_DB = 40.0  # the keep-mid render's equaliser's largest boost, where the generated mid is near silence
+# Share of the generated side's correlated part that the keep-mid render rebuilds from the input. Chosen on held-out
 # real songs (benchmarks/RESULTS.md, "Coherent side"): 0.25 lowers the ILD distance, 0.75 and more over-pan.
-MID_SIDE_COHERENT = 0.25
+KEEP_MID_COHERENT = 0.25
 
 
-def render_mid_side(
+def render_keep_mid(
     mono: np.ndarray,
     generated: np.ndarray,
     sampling_rate: int,
     width: float = 1.0,
     equalise: bool = True,
-    coherent: float = MID_SIDE_COHERENT,
+    coherent: float = KEEP_MID_COHERENT,
     lean: np.ndarray | None = None,
 ) -> np.ndarray:
     """Stereo `(samples, 2)` whose mid is `mono` and whose side is `width` times the generated stereo's side.
@@ -109,7 +109,7 @@ def render_parametric(
 ) -> np.ndarray:
     """Stereo whose mid is `mono` and whose side carries the generated stereo's per-band cues; see the module.
 
-    `lean` as in `render_mid_side`. `decorrelated` is `decorrelate(mono)` when the caller has it (a block of a
+    `lean` as in `render_keep_mid`. `decorrelated` is `decorrelate(mono)` when the caller has it (a block of a
     longer song needs the filter's memory from before the block).
     """
     analysis = BandAnalysis(sampling_rate, mono.shape[0])
@@ -167,13 +167,14 @@ def render_unlimited(
     decorrelated: np.ndarray | None = None,
 ) -> np.ndarray:
     """Stereo `(samples, 2)` in `mode`, before peak safety; see `render`."""
-    if mode == "mid-side":
-        return render_mid_side(mono, generated, sampling_rate, width, lean=lean)
+    mode = render_mode(mode)
+    if mode == "keep-mid":
+        return render_keep_mid(mono, generated, sampling_rate, width, lean=lean)
     if mode == "codec":
         return render_codec(generated, width)
     if mode == "parametric":
         return render_parametric(mono, generated, sampling_rate, width, lean=lean, decorrelated=decorrelated)
-    raise ValueError(f"unknown render mode {mode!r}; choose one of {', '.join(RENDER_MODES)}")
+    raise AssertionError(f"render mode {mode!r} has no renderer")  # render_mode knows only the modes above
 
 
 def render_mid(mode: str, mono: np.ndarray, generated: np.ndarray) -> np.ndarray:
@@ -201,13 +202,13 @@ __all__ = [
     "RENDER_MODES",
     "PEAK_CEILING",
     "MAX_EQUALISATION_DB",
-    "MID_SIDE_COHERENT",
+    "KEEP_MID_COHERENT",
     "render",
     "render_unlimited",
     "render_mid",
     "side_lean",
     "lean_from_sums",
-    "render_mid_side",
+    "render_keep_mid",
     "render_codec",
     "render_parametric",
 ]

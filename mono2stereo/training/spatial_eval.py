@@ -1,7 +1,7 @@
 """Spatial metrics in the periodic eval: the model upmixes held-out examples and is scored against their stereo.
 
 With `spatial_eval: true` in the training config, every eval batch of audio is folded to mono, generated with a
-fixed seed and no style or width (what a user gets by default), decoded, rendered `mid-side` (a spatial model's
+fixed seed and no style or width (what a user gets by default), decoded, rendered `keep-mid` (a spatial model's
 cues are synthesised against the mono) and scored with the
 evaluation's metrics against the example's own stereo: the level-difference and coherence distribution distances
 and the width error, logged as `eval/ild_distance_db`, `eval/coherence_distance` and `eval/width_error_db`.
@@ -15,7 +15,7 @@ import torch
 
 from ..audio import CHANNELS_FIRST, fold
 from ..evaluation.metrics import evaluate_upmix
-from ..inference.rendering import render_mid_side
+from ..inference.rendering import render_keep_mid
 from .wrapping import unwrap
 
 SEED = 0
@@ -41,7 +41,7 @@ def spatial_metrics(model: torch.nn.Module, batch: dict) -> dict[str, float]:
         if model.config.is_spatial:
             upmix = model.codec.synthesize(mono_signal, decoded, rate)
         else:
-            upmix = render_mid_side(mono_signal, decoded, rate)
+            upmix = render_keep_mid(mono_signal, decoded, rate)
         scores.append(evaluate_upmix(upmix, reference.T, mono_signal, rate))
     return {key: float(np.nanmean([score[key] for score in scores])) for key in LOGGED}
 

@@ -5,7 +5,7 @@ import pytest
 
 from mono2stereo.inference import Mono2StereoPipeline, upmix
 from mono2stereo.inference.limiting import PEAK_CEILING, side_gain
-from mono2stereo.inference.rendering import lean_from_sums, render, render_mid_side, side_lean
+from mono2stereo.inference.rendering import lean_from_sums, render, render_keep_mid, side_lean
 from mono2stereo.modeling import tiny_model
 
 RATE = 16000
@@ -25,11 +25,11 @@ def loud_master(peak=0.93, seconds=1.0, seed=0):
 def test_a_loud_master_keeps_its_level_and_its_mid():
     mono = loud_master()
     generated = np.random.default_rng(1).standard_normal((mono.shape[0], 2)).astype(np.float32) * 0.05
-    stereo, gain = render("mid-side", mono, generated, RATE)
+    stereo, gain = render("keep-mid", mono, generated, RATE)
     assert gain == 1.0  # no global gain: the input does not clip
     np.testing.assert_allclose(stereo.mean(1), mono, atol=1e-6)  # the mid is the input, at its level
     assert np.abs(stereo).max() <= PEAK_CEILING
-    unlimited = render_mid_side(mono, generated, RATE, lean=lean_from_sums(*side_lean(generated, RATE)))
+    unlimited = render_keep_mid(mono, generated, RATE, lean=lean_from_sums(*side_lean(generated, RATE)))
     side, unlimited_side = (stereo[:, 0] - stereo[:, 1]) / 2, (unlimited[:, 0] - unlimited[:, 1]) / 2
     assert np.abs(unlimited).max() > 1.0  # there was something to limit
     untouched = np.isclose(side, unlimited_side, atol=1e-6)

@@ -1,12 +1,13 @@
 import numpy as np
 import pytest
 
+from mono2stereo.inference.render_modes import DEFAULT_RENDER, render_mode
 from mono2stereo.inference.rendering import (
+    KEEP_MID_COHERENT,
     MAX_EQUALISATION_DB,
-    MID_SIDE_COHERENT,
     PEAK_CEILING,
     render,
-    render_mid_side,
+    render_keep_mid,
 )
 
 
@@ -14,7 +15,7 @@ def noise(shape, seed=0, scale=0.1):
     return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
 
 
-@pytest.mark.parametrize("mode", ["mid-side", "parametric"])
+@pytest.mark.parametrize("mode", ["keep-mid", "parametric"])
 def test_the_fold_down_is_the_input(mode):
     mono, generated = noise(8000), noise((8000, 2), seed=1)
     stereo, gain = render(mode, mono, generated, 16000, width=1.0)
@@ -23,7 +24,7 @@ def test_the_fold_down_is_the_input(mode):
     assert np.abs(stereo[:, 0] - stereo[:, 1]).max() > 0.01  # and it is stereo
 
 
-@pytest.mark.parametrize("mode", ["mid-side", "codec", "parametric"])
+@pytest.mark.parametrize("mode", ["keep-mid", "codec", "parametric"])
 def test_width_zero_is_dual_mono(mode):
     stereo, _ = render(mode, noise(4000), noise((4000, 2), seed=1), 8000, width=0.0)
     np.testing.assert_array_equal(stereo[:, 0], stereo[:, 1])
@@ -31,8 +32,8 @@ def test_width_zero_is_dual_mono(mode):
 
 def test_width_scales_the_side():
     mono, generated = noise(4000), noise((4000, 2), seed=1)
-    narrow, _ = render("mid-side", mono, generated, 8000, width=0.5)
-    full, _ = render("mid-side", mono, generated, 8000, width=1.0)
+    narrow, _ = render("keep-mid", mono, generated, 8000, width=0.5)
+    full, _ = render("keep-mid", mono, generated, 8000, width=1.0)
     np.testing.assert_allclose(narrow[:, 0] - narrow[:, 1], 0.5 * (full[:, 0] - full[:, 1]), atol=1e-6)
 
 
@@ -43,7 +44,7 @@ def test_codec_render_is_the_generated_stereo():
 
 def test_an_input_that_already_clips_is_turned_down_by_one_gain():
     mono, generated = noise(4000, scale=0.5), noise((4000, 2), seed=1, scale=0.5)  # the mono peaks near 2
-    loud, gain = render("mid-side", mono, generated, 8000)
+    loud, gain = render("keep-mid", mono, generated, 8000)
     assert gain == pytest.approx(PEAK_CEILING / np.abs(mono).max()) and np.abs(loud).max() <= PEAK_CEILING
     np.testing.assert_allclose(loud.mean(1), gain * mono, atol=1e-6)  # the fold-down is the input times the gain
 
@@ -68,8 +69,8 @@ def test_mid_side_equaliser_undoes_the_codec_colouring():
     mono, true_side = noise(32000), noise(32000, seed=1, scale=0.05)
     truth = np.stack([mono + true_side, mono - true_side], axis=1)
     decoded = (0.2 * spectral_tilt(truth, -20.0, 16000)).astype(np.float32)
-    equalised = render_mid_side(mono, decoded, 16000)
-    plain = render_mid_side(mono, decoded, 16000, equalise=False)
+    equalised = render_keep_mid(mono, decoded, 16000)
+    plain = render_keep_mid(mono, decoded, 16000, equalise=False)
     np.testing.assert_allclose(equalised.mean(1), mono, atol=1e-6)
     assert side_error_db(equalised, truth) < -20.0
     assert side_error_db(plain, truth) > -3.0
@@ -88,31 +89,31 @@ def test_mid_side_rebuilds_the_correlated_side_from_the_input():
     truth = np.stack([1.5 * mono, 0.5 * mono], axis=1)
     decoded = delayed(truth, 32)
     true_energy = np.mean(((truth[:, 0] - truth[:, 1]) / 2) ** 2)
-    for share, (low, high) in {0.0: (-3.0, 5.0), MID_SIDE_COHERENT: (-5.0, 5.0), 1.0: (-200.0, -20.0)}.items():
-        stereo = render_mid_side(mono, decoded, 16000, coherent=share)
+    for share, (low, high) in {0.0: (-3.0, 5.0), KEEP_MID_COHERENT: (-5.0, 5.0), 1.0: (-200.0, -20.0)}.items():
+        stereo = render_keep_mid(mono, decoded, 16000, coherent=share)
         np.testing.assert_allclose(stereo.mean(1), mono, atol=1e-6)
         assert low < side_error_db(stereo, truth) < high, share
         side = (stereo[:, 0] - stereo[:, 1]) / 2
         assert 10 * np.log10(np.mean(side**2) / true_energy) == pytest.approx(0.0, abs=1.0), share
-    levels = lambda share: (render_mid_side(mono, decoded, 16000, coherent=share) ** 2).mean(0)  # noqa: E731
-    ild = [10 * np.log10(left / right) for left, right in map(levels, (0.0, MID_SIDE_COHERENT, 1.0))]
+    levels = lambda share: (render_keep_mid(mono, decoded, 16000, coherent=share) ** 2).mean(0)  # noqa: E731
+    ild = [10 * np.log10(left / right) for left, right in map(levels, (0.0, KEEP_MID_COHERENT, 1.0))]
     assert abs(ild[0]) < 1.0 < ild[1] < ild[2] == pytest.approx(20 * np.log10(3), abs=0.5)
     with pytest.raises(ValueError, match="between 0 and 1"):
-        render_mid_side(mono, decoded, 16000, coherent=1.5)
+        render_keep_mid(mono, decoded, 16000, coherent=1.5)
 
 
 def test_a_codec_that_keeps_phase_gets_its_side_back_whatever_the_share():
     mono = noise(32000)
     truth = np.stack([1.5 * mono, 0.5 * mono], axis=1) + noise((32000, 2), seed=3, scale=0.03)  # panned + diffuse
     truth -= (truth.mean(1) - mono)[:, None]  # keep the input as the mid
-    for share in (0.0, MID_SIDE_COHERENT, 1.0):
-        assert side_error_db(render_mid_side(mono, truth, 16000, coherent=share), truth) < -40.0, share
+    for share in (0.0, KEEP_MID_COHERENT, 1.0):
+        assert side_error_db(render_keep_mid(mono, truth, 16000, coherent=share), truth) < -40.0, share
 
 
 def test_mid_side_equaliser_boost_is_bounded():
     mono = noise(16000)
     generated = np.stack([noise(16000, seed=1, scale=1e-6), -noise(16000, seed=1, scale=1e-6)], axis=1)  # no mid
-    stereo = render_mid_side(mono, generated, 16000)
+    stereo = render_keep_mid(mono, generated, 16000)
     side = (stereo[:, 0] - stereo[:, 1]) / 2
     boost_db = 20 * np.log10(np.std(side) / np.std(generated[:, 0]))
     assert boost_db == pytest.approx(MAX_EQUALISATION_DB, abs=1.0)
@@ -135,5 +136,14 @@ def test_parametric_reproduces_panning_and_decorrelation():
 
 
 def test_unknown_mode_names_the_choices():
-    with pytest.raises(ValueError, match="mid-side, codec, parametric"):
+    with pytest.raises(ValueError, match="keep-mid, codec, parametric"):
         render("surround", noise(10), noise((10, 2)), 8000)
+
+
+def test_the_old_name_mid_side_is_the_keep_mid_render():
+    # `mid-side` names a channel layout too; as a render mode it is accepted as the old name of `keep-mid`
+    mono, generated = noise(4000), noise((4000, 2), seed=1)
+    new, new_gain = render("keep-mid", mono, generated, 8000, width=0.7)
+    old, old_gain = render("mid-side", mono, generated, 8000, width=0.7)
+    assert np.array_equal(new, old) and new_gain == old_gain
+    assert render_mode("mid-side") == "keep-mid" == DEFAULT_RENDER

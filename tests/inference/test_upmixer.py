@@ -64,13 +64,13 @@ def test_the_model_pipeline_and_the_dsp_pipeline_are_both_upmixers(model_pipelin
     window, overlap = model_pipeline.window_frames(None, None)
     assert window == model_pipeline.model.config.window_frames and 1 <= overlap < window
     for upmixer in (model_pipeline, dsp):
-        upmixer.check_settings(None, 1.0, "mid-side", 1, 8)
+        upmixer.check_settings(None, 1.0, "keep-mid", 1, 8)
         with pytest.raises(ValueError, match="width"):
-            upmixer.check_settings(None, -1.0, "mid-side", 1, 8)
+            upmixer.check_settings(None, -1.0, "keep-mid", 1, 8)
         output = upmixer(noise(), RATE, width=1.0)
         assert isinstance(output, UpmixOutput) and output.audio.shape == (RATE, 2)
     with pytest.raises(ValueError, match="no styles"):
-        dsp.check_settings("vintage", 1.0, "mid-side", 1, 8)
+        dsp.check_settings("vintage", 1.0, "keep-mid", 1, 8)
 
 
 def test_a_loaded_model_pipeline_is_named_by_where_it_came_from(tmp_path):

@@ -207,7 +207,7 @@ def test_api_returns_stereo_of_the_same_length_with_variants_original_and_pictur
     clip = tones(1.0, rate)
     sf.write(tmp_path / "clip.wav", clip, rate)
     result, variant_2, variant_3, variant_4, original, goniometer, field, summary = call_upmix(
-        client, tmp_path / "clip.wav", style="auto", width=1.0, render="mid-side", seed=3, variants=2
+        client, tmp_path / "clip.wav", style="auto", width=1.0, render="keep-mid", seed=3, variants=2
     )
     stereo, stereo_rate = sf.read(result, dtype="float32")
     assert stereo_rate == rate and stereo.shape == (clip.shape[0], 2)
@@ -234,7 +234,7 @@ def test_api_trims_long_input_with_a_notice(client, tmp_path):
 
     # positional, as in the Space README's example
     result, *_, summary = client.predict(
-        handle_file(str(tmp_path / "long.flac")), "auto", 1.0, "mid-side", 0, 1, api_name="/upmix"
+        handle_file(str(tmp_path / "long.flac")), "auto", 1.0, "keep-mid", 0, 1, api_name="/upmix"
     )
     stereo, _ = sf.read(result)
     assert stereo.shape == (int(MAX_SECONDS * rate), 2)
