@@ -16,7 +16,7 @@ class UpmixOutput:
             several variants were asked for; None when it was written to files block by block.
         sampling_rate: the input's sample rate in Hz.
         peak_gain: the one gain applied to a whole variant, only when its mid (the input) itself passes the peak
-            ceiling, one per variant (1.0 otherwise). With `mid-side` rendering the fold-down `(L + R) / 2` is the
+            ceiling, one per variant (1.0 otherwise). With `keep-mid` rendering the fold-down `(L + R) / 2` is the
             input times this gain.
         folded: True when stereo input was folded to mono `(L + R) / 2` first.
         fold_level_db: for folded input, the fold-down's energy relative to the channels' in dB; far below 0

@@ -91,7 +91,7 @@ class EncodecStereoCodec:
     def card_description(self) -> str:
         """What the model generates, as a sentence of the model card."""
         return (
-            f"paired {self.card_label} EnCodec tokens. The output's mid signal is the input itself (mid-side "
+            f"paired {self.card_label} EnCodec tokens. The output's mid signal is the input itself (keep-mid "
             "rendering); the model supplies the side."
         )
 
