@@ -148,6 +148,8 @@ class Mono2StereoPipeline(WindowedGeneration):
         decoding = decoding or self.model.generation_settings.decoding
         if decoding not in DECODINGS or (decoding != "sample" and not self.model.config.is_spatial):
             raise ValueError(f"decoding={decoding!r} must be 'sample', or 'mean' or 'mean-level' for a spatial model")
+        if decoding != "sample" and self.model.config.codec.is_rvq:
+            raise ValueError(f"decoding={decoding!r} needs scalar cue tokens; this model's are rvq: use 'sample'")
         return (seed, *self.window_frames(window_seconds, overlap_seconds))
 
     @torch.no_grad()

@@ -4,15 +4,17 @@ Parametric stereo (Breebaart et al. 2005; for upmixing, Serrà et al. 2023). Per
 described by its inter-channel level difference (ILD, dB) and coherence (IC, 0..1), which need no waveform codec:
 
 - `analyze(stereo)`: cues `(batch, frames, bands, 2)` of L/R at the codec's rate;
-- `tokenize` / `detokenize`: two codebooks per band, `[1 ILD, 1 IC, 2 ILD, 2 IC, ...]`, each token the nearest
-  point of a fixed grid (scalar quantisation);
+- `tokenize` / `detokenize`: with the `scalar` tokenizer two codebooks per band, `[1 ILD, 1 IC, 2 ILD, 2 IC, ...]`,
+  each token the nearest point of a fixed grid; with `rvq`, `K` codebooks per frame, the stages of a residual vector
+  quantiser of all bands' cues (`spatial_rvq`);
 - `mono_features(mono)`: what the transformer hears of the input: log energies on finer ERB bands per frame;
 - `synthesize(mono, cues, rate)`: stereo at any rate whose mid is the input exactly. Per band, the side is
   `S = alpha * M + beta * D`, with `D` the input through an all-pass decorrelator (never louder than the input in
   a band and frame, so transients stay out of it) and `(alpha, beta)` the unique pair that gives the cues;
   cues are interpolated between frames, so nothing zippers.
 
-The codec has no weights: every number is in `SpatialCodecConfig` (`spatial_codec_config`).
+Every number is in `SpatialCodecConfig` (`spatial_codec_config`); the only weights are an `rvq` tokenizer's fitted
+tables, buffers saved with the model.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..audio import CHANNELS_FIRST, fold, from_mid_side
 from ..dsp.bands import band_edges_hz, band_of_bins
 from ..dsp.decorrelators import schroeder_allpass
 from .spatial_codec_config import COHERENCE_LEVELS, ILD_LEVELS_DB, SpatialCodecConfig
+from .spatial_rvq import ResidualCueQuantizer
 
 FEATURE_FLOOR_DB = -80.0  # mono features below the window's loudest band-frame by more than this are floored
 SILENCE_FLOOR = 1e-10  # band energies below this are silence: no level difference, full coherence
@@ -54,11 +57,13 @@ def cues_to_gains(cues: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class SpatialCodec(torch.nn.Module):
-    """Analysis, tokens and synthesis of `SpatialCodecConfig`; see the module docstring. It holds no weights."""
+    """Analysis, tokens and synthesis of `SpatialCodecConfig`; see the module docstring. Its only weights are the
+    `rvq` tables (`self.rvq`, None for the scalar tokenizer)."""
 
     def __init__(self, config: SpatialCodecConfig):
         super().__init__()
         self.config = config
+        self.rvq = ResidualCueQuantizer(config) if config.is_rvq else None
 
     # The tables below derive from the config alone. They are made on first use, not in __init__: a model that
     # `from_pretrained` builds on the meta device would otherwise keep them uninitialised (nothing is saved).
@@ -159,15 +164,23 @@ class SpatialCodec(torch.nn.Module):
         return (level - peak).clamp(min=FEATURE_FLOOR_DB) / (-FEATURE_FLOOR_DB / 2) + 1
 
     def tokenize(self, cues: torch.Tensor) -> torch.Tensor:
-        """Cues `(batch, frames, bands, 2)` to tokens `(batch, 2 * bands, frames)` `[1 ILD, 1 IC, 2 ILD, ...]`: the
-        nearest point of each grid."""
+        """Cues `(batch, frames, bands, 2)` to tokens `(batch, codebooks, frames)`: `[1 ILD, 1 IC, 2 ILD, ...]`, the
+        nearest point of each grid, or the `rvq` stages of each frame."""
+        if self.rvq is not None:
+            batch, frames = cues.shape[:2]
+            codes = self.rvq.encode(self.rvq.vectors(cues).reshape(batch * frames, -1))
+            return codes.reshape(batch, frames, -1).transpose(1, 2)
         level = (cues[..., 0, None] - self.ild_grid.to(cues.device)).abs().argmin(-1)
         coherence = (cues[..., 1, None] - self.coherence_grid.to(cues.device)).abs().argmin(-1)
         return torch.stack([level, coherence], dim=-1).flatten(2).transpose(1, 2)
 
     def detokenize(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Tokens `(batch, 2 * bands, frames)` to cues `(batch, frames, bands, 2)` (the grid points); a token past a
-        grid's end (the special token, say) counts as its last point."""
+        """Tokens `(batch, codebooks, frames)` to cues `(batch, frames, bands, 2)` (the grid points, or the sum of the
+        `rvq` entries); a token past a grid's end (the special token, say) counts as its last point."""
+        if self.rvq is not None:
+            batch, frames = tokens.shape[0], tokens.shape[-1]
+            vectors = self.rvq.decode(tokens.transpose(1, 2).reshape(batch * frames, -1))
+            return self.rvq.cues(vectors).reshape(batch, frames, self.config.num_bands, 2)
         level = tokens[:, 0::2].clamp(0, len(self.ild_grid) - 1).transpose(1, 2)
         coherence = tokens[:, 1::2].clamp(0, len(self.coherence_grid) - 1).transpose(1, 2)
         grids = self.ild_grid.to(tokens.device), self.coherence_grid.to(tokens.device)
@@ -176,7 +189,13 @@ class SpatialCodec(torch.nn.Module):
     def token_values(self, coherence: bool = True) -> torch.Tensor:
         """The cue each token of each codebook stands for, `(2 * bands, codebook_size)` (a grid shorter than the
         codebook repeats its last point), for mean decoding; with `coherence=False` the coherence rows are NaN, so
-        only the level differences are mean-decoded and the coherences sampled."""
+        only the level differences are mean-decoded and the coherences sampled. An `rvq` token is a vector, not one
+        value, so the `rvq` tokenizer has none: its models sample."""
+        if self.rvq is not None:
+            raise ValueError(
+                "mean decoding needs the scalar tokenizer; this spatial codec's tokenizer is 'rvq', whose tokens are "
+                "vectors: use decoding='sample'"
+            )
         size = self.config.codebook_size
 
         def padded(grid: torch.Tensor) -> torch.Tensor:
@@ -193,7 +212,7 @@ class SpatialCodec(torch.nn.Module):
 
     @property
     def num_stereo_codebooks(self) -> int:
-        """Codebooks of the token stream: two per band."""
+        """Codebooks of the token stream: two per band, or the `rvq` stages."""
         return self.config.num_codebooks
 
     @property
@@ -205,9 +224,10 @@ class SpatialCodec(torch.nn.Module):
     def summary(self) -> str:
         """One line on what the tokens are, for `mono2stereo info` and model cards."""
         config = self.config
+        tokens = "residual VQ, " if config.is_rvq else ""
         return (
             f"spatial codec: {config.num_bands} ERB bands x (level difference, coherence) per frame; "
-            f"{self.num_stereo_codebooks} codebooks x {config.codebook_size}"
+            f"{tokens}{self.num_stereo_codebooks} codebooks x {config.codebook_size}"
         )
 
     @property
@@ -225,7 +245,9 @@ class SpatialCodec(torch.nn.Module):
     )
 
     def card_codec_line(self, codec: str | None) -> str:
-        """The codec as the model card's table names it (it has no weights, so no checkpoint)."""
+        """The codec as the model card's table names it (no checkpoint of its own)."""
+        if self.config.is_rvq:
+            return "spatial codec (parametric stereo; residual-VQ tables fitted on the training songs, in the model)"
         return "spatial codec (parametric stereo, no weights)"
 
     def encode_mono(self, mono: torch.Tensor) -> torch.Tensor:
@@ -233,7 +255,7 @@ class SpatialCodec(torch.nn.Module):
         return self.mono_features(mono)
 
     def encode_stereo(self, stereo: torch.Tensor) -> torch.Tensor:
-        """Stereo `(batch, 2, samples)` to the tokens `(batch, 2 * bands, frames)` of its cues."""
+        """Stereo `(batch, 2, samples)` to the tokens `(batch, codebooks, frames)` of its cues."""
         return self.tokenize(self.analyze(stereo))
 
     def encode_both(self, stereo: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -241,8 +263,10 @@ class SpatialCodec(torch.nn.Module):
         return self.mono_features(fold(stereo, CHANNELS_FIRST)), self.encode_stereo(stereo)
 
     def swap_channels(self, tokens: torch.Tensor, mirrored_codes: torch.Tensor | None = None) -> torch.Tensor:
-        """The tokens of the same stereo with left and right exchanged: every level difference negated
-        (`mirrored_codes` is not needed)."""
+        """The tokens of the same stereo with left and right exchanged: every level difference negated, or every
+        `rvq` code through its stage's mirror (`mirrored_codes` is not needed)."""
+        if self.rvq is not None:
+            return self.rvq.swap(tokens)
         swapped = tokens.clone()
         swapped[:, 0::2] = len(self.ild_grid) - 1 - tokens[:, 0::2]
         return swapped

@@ -1,4 +1,5 @@
-"""`SpatialCodecConfig`: every number of the spatial codec (`spatial_codec`), which has no weights."""
+"""`SpatialCodecConfig`: every number of the spatial codec (`spatial_codec`); an `rvq` tokenizer's fitted tables are
+its only weights (`spatial_rvq`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ ILD_LEVELS_DB = (0.0, 1.0, 2.0, 3.0, 4.5, 6.0, 8.0, 10.0, 12.5, 15.0, 18.0, 21.0
 # 1 - (k / 30)^2 for k = 30 .. 0: as many steps as the level differences, densest near 1, where a small change of
 # coherence is a large change of diffuse energy (0.99 is a side 17 dB below the mid, 0.95 one 10 dB below).
 COHERENCE_LEVELS = tuple(round(1 - (k / 30) ** 2, 6) for k in range(30, -1, -1))
+TOKENIZERS = ("scalar", "rvq")
+MAX_RVQ_CODEBOOKS = 64
+MAX_RVQ_SIZE = 4096
 
 
 @strict
@@ -34,6 +38,13 @@ class SpatialCodecConfig(PreTrainedConfig):
             frames, so higher bands are generated knowing the lower ones of the same frame.
         smoothing_frames (`int`): the analysis averages band powers and cross-spectra over this many frames (odd)
             before forming the cues; a coherence measured on one frame of a band of few bins is always near 1.
+        tokenizer (`str`): `scalar`, two codebooks per band on the fixed grids above, or `rvq`, a residual vector
+            quantiser of each frame's cues of all bands, whose tables are fitted on training songs and saved with
+            the model (`spatial_rvq`).
+        rvq_codebooks (`int`): `rvq` only: residual stages, one codebook each; stage `k` is delayed by `k` frames.
+        rvq_size (`int`): `rvq` only: entries of each stage's table.
+        rvq_ild_scale_db (`float`): `rvq` only: level differences enter the quantised vector divided by this, so
+            that this many dB weigh as much as a coherence step of 1.
     """
 
     model_type: ClassVar[str] = "mono2stereo-spatial-codec"
@@ -49,6 +60,10 @@ class SpatialCodecConfig(PreTrainedConfig):
     coherence_levels: list[float] | tuple[float, ...] = COHERENCE_LEVELS
     bands_per_delay: int = 8
     smoothing_frames: int = 5
+    tokenizer: str = "scalar"
+    rvq_codebooks: int = 8
+    rvq_size: int = 256
+    rvq_ild_scale_db: float = 10.0
 
     def __post_init__(self, **kwargs):
         super().__post_init__(**kwargs)
@@ -78,6 +93,14 @@ class SpatialCodecConfig(PreTrainedConfig):
             fail("smoothing_frames", self.smoothing_frames, "must be a positive odd integer")
         if not isinstance(self.bands_per_delay, int) or self.bands_per_delay < 1:
             fail("bands_per_delay", self.bands_per_delay, "must be a positive integer")
+        if self.tokenizer not in TOKENIZERS:
+            fail("tokenizer", self.tokenizer, f"must be one of {', '.join(TOKENIZERS)}")
+        for field, low, high in (("rvq_codebooks", 1, MAX_RVQ_CODEBOOKS), ("rvq_size", 4, MAX_RVQ_SIZE)):
+            value = getattr(self, field)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                fail(field, value, f"must be an integer from {low} to {high}")
+        if not isinstance(self.rvq_ild_scale_db, (int, float)) or not self.rvq_ild_scale_db > 0:
+            fail("rvq_ild_scale_db", self.rvq_ild_scale_db, "must be a positive number of dB")
 
     @property
     def frame_rate(self) -> float:
@@ -91,19 +114,29 @@ class SpatialCodecConfig(PreTrainedConfig):
         return [-v for v in reversed(positive)] + [0.0] + positive
 
     @property
+    def is_rvq(self) -> bool:
+        """Whether the tokens are residual-VQ codes of the frame's cue vector (else scalar grid steps per band)."""
+        return self.tokenizer == "rvq"
+
+    @property
     def codebook_size(self) -> int:
-        """Tokens per codebook: the larger grid's steps (the level-difference grid and the coherence grid)."""
+        """Tokens per codebook: the larger grid's steps (the level-difference grid and the coherence grid), or
+        `rvq_size`."""
+        if self.is_rvq:
+            return self.rvq_size
         return max(len(self.ild_grid_db), len(self.coherence_levels))
 
     @property
     def num_codebooks(self) -> int:
-        """Two codebooks per band: its level difference and its coherence."""
-        return 2 * self.num_bands
+        """Two codebooks per band, its level difference and its coherence; or `rvq_codebooks`."""
+        return self.rvq_codebooks if self.is_rvq else 2 * self.num_bands
 
     @property
     def delays(self) -> list[int]:
-        """The delay of each codebook in frames; both codebooks of a band share it."""
+        """The delay of each codebook in frames: both codebooks of a band share it; residual stage `k` has `k`."""
+        if self.is_rvq:
+            return list(range(self.rvq_codebooks))
         return [(c // 2) // self.bands_per_delay for c in range(self.num_codebooks)]
 
 
-__all__ = ["SpatialCodecConfig", "ILD_LEVELS_DB", "COHERENCE_LEVELS"]
+__all__ = ["SpatialCodecConfig", "ILD_LEVELS_DB", "COHERENCE_LEVELS", "TOKENIZERS"]

@@ -8,6 +8,7 @@ from .codec import randomize_codebooks, tiny_codec_config
 from .configuration import Mono2StereoConfig
 from .model import Mono2StereoModel
 from .spatial_codec import SpatialCodecConfig
+from .spatial_rvq import ResidualCueQuantizer, self_mirror_count
 
 
 def tiny_config(**overrides) -> Mono2StereoConfig:
@@ -42,16 +43,39 @@ def tiny_spatial_codec_config(**overrides) -> SpatialCodecConfig:
     return SpatialCodecConfig(**values)
 
 
+def tiny_rvq_codec_config(**overrides) -> SpatialCodecConfig:
+    """`tiny_spatial_codec_config` with the `rvq` tokenizer: 3 stages of 16 entries."""
+    return tiny_spatial_codec_config(**{"tokenizer": "rvq", "rvq_codebooks": 3, "rvq_size": 16, **overrides})
+
+
+def randomize_rvq_tables(quantizer: ResidualCueQuantizer, generator: torch.Generator) -> ResidualCueQuantizer:
+    """Give a quantizer random mirror-closed tables (self-mirror entries first, then mirrored pairs), as a fit
+    would, each stage smaller than the one before."""
+    stages, size, width = quantizer.tables.shape
+    bands, own = width // 2, self_mirror_count(size)
+    scale = 0.5 ** torch.arange(stages, dtype=torch.float32)[:, None, None]
+    own_entries = torch.cat([torch.zeros(stages, own, bands), torch.rand(stages, own, bands, generator=generator)], 2)
+    first = torch.randn(stages, (size - own) // 2, width, generator=generator)
+    mirrored = torch.cat([-first[..., :bands], first[..., bands:]], 2)
+    tables = torch.cat([own_entries, torch.stack([first, mirrored], 2).flatten(1, 2)], 1) * scale
+    index = torch.arange(own, size)
+    mirror = torch.cat([torch.arange(own), index + 1 - 2 * ((index - own) % 2)]).repeat(stages, 1)
+    quantizer.set_tables(tables, mirror)
+    return quantizer
+
+
 def tiny_model(seed: int = 0, spatial: bool = False, **overrides) -> Mono2StereoModel:
     """A randomly initialised tiny model in eval mode: EnCodec kind with random (non-zero) codebooks, or with
-    `spatial=True` the spatial kind on `tiny_spatial_codec_config`."""
+    `spatial=True` the spatial kind on `tiny_spatial_codec_config` (an `rvq` codec gets random tables)."""
     torch.manual_seed(seed)
     if spatial:
         overrides.setdefault("codec", tiny_spatial_codec_config().to_dict())
     model = Mono2StereoModel(tiny_config(**overrides)).eval()
     if not spatial:
         randomize_codebooks(model.codec, torch.Generator().manual_seed(seed))
+    elif model.codec.rvq is not None:
+        randomize_rvq_tables(model.codec.rvq, torch.Generator().manual_seed(seed))
     return model
 
 
-__all__ = ["tiny_config", "tiny_model", "tiny_spatial_codec_config"]
+__all__ = ["tiny_config", "tiny_model", "tiny_spatial_codec_config", "tiny_rvq_codec_config", "randomize_rvq_tables"]

@@ -75,7 +75,9 @@ class ModelSource:
     config: str | None = None  # path to a Mono2StereoConfig JSON (relative paths: to the current directory)
     from_pretrained: str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
-    codec: str | None = None  # pretrained EncodecModel folder or Hub id, e.g. facebook/encodec_32khz
+    # pretrained EncodecModel folder or Hub id, e.g. facebook/encodec_32khz; for a spatial rvq model, the folder of its
+    # fitted tables (python -m mono2stereo.training.spatial_rvq_fit)
+    codec: str | None = None
     random_codebooks: bool = False  # for tiny test codecs, whose codebooks are all zero at init
 
     def __post_init__(self):

@@ -32,6 +32,17 @@ def load_codec_weights(model: Mono2StereoModel, codec_id: str) -> Mono2StereoMod
     return model
 
 
+def load_spatial_rvq_tables(model: Mono2StereoModel, folder: str) -> Mono2StereoModel:
+    """Copy the rvq tables that `spatial_rvq_fit` wrote to `folder` into a spatial model's codec."""
+    if model.codec.rvq is None:
+        raise ValueError(
+            f"model.codec={folder!r} gives rvq tables, but the model's spatial codec has tokenizer "
+            f"{model.config.codec.tokenizer!r}; use the config.json that spatial_rvq_fit wrote beside them"
+        )
+    model.codec.rvq.load_tables(folder)
+    return model
+
+
 def build_model(source: ModelSource, seed: int = 0) -> Mono2StereoModel:
     """The model described by the `model:` section of a training config, in training mode."""
     if source.from_pretrained is not None:
@@ -46,11 +57,13 @@ def build_model(source: ModelSource, seed: int = 0) -> Mono2StereoModel:
         values.update(source.overrides)
         torch.manual_seed(seed)
         model = Mono2StereoModel(Mono2StereoConfig(**values))
-    if source.codec is not None:
+    if source.codec is not None and model.config.is_spatial:
+        load_spatial_rvq_tables(model, source.codec)
+    elif source.codec is not None:
         load_codec_weights(model, source.codec)
     elif source.random_codebooks:
         randomize_codebooks(model.codec, torch.Generator().manual_seed(seed))
     return model.train()
 
 
-__all__ = ["build_model", "load_codec_weights"]
+__all__ = ["build_model", "load_codec_weights", "load_spatial_rvq_tables"]
