@@ -1,7 +1,7 @@
 """The spatial codec's bound: the scores of a perfect spatial-token upmixer, which generates the reference's own cues.
 
     python benchmarks/bench_spatial_codec_bound.py --refs ../shared/data/real-stereo-dev [--max-seconds 30] \\
-        [--rvq runs/spatial-32k-rvq ...]
+        [--max-files 120] [--rvq runs/spatial-32k-rvq ...]
 
 Each reference is folded to mono; its true cues are analysed at the codec's rate, passed through a tokenizer (or
 not: "unquantised"), and synthesised against the mono at the reference's rate, as the pipeline renders generated
@@ -52,14 +52,14 @@ def bits_per_second(config: SpatialCodecConfig) -> float:
     return config.num_codebooks * math.log2(config.codebook_size) * config.frame_rate
 
 
-def tokenizer_name(config: SpatialCodecConfig) -> str:
-    """A row name: the tokenizer, its codebooks and its bit rate."""
-    shape = (
-        f"rvq {config.rvq_codebooks} x {config.rvq_size}"
-        if config.is_rvq
-        else f"scalar {config.num_codebooks} x {config.codebook_size}"
-    )
-    return f"spatial codec, {shape} tokens ({bits_per_second(config) / 1000:.2f} kbit/s)"
+def tokenizer_name(config: SpatialCodecConfig, folder: str | None = None) -> str:
+    """A row name: the tokenizer, its codebooks (and ILD scale and folder, for rvq) and its bit rate."""
+    if config.is_rvq:
+        name = os.path.basename(os.path.normpath(folder)) if folder else "rvq"
+        shape = f"rvq {config.rvq_codebooks} x {config.rvq_size}, {config.rvq_ild_scale_db:g} dB ({name})"
+    else:
+        shape = f"scalar {config.num_codebooks} x {config.codebook_size}"
+    return f"spatial codec, {shape} tokens, {bits_per_second(config) / 1000:.2f} kbit/s"
 
 
 def rvq_codec(folder: str, analysis: SpatialCodecConfig) -> SpatialCodec:
@@ -79,17 +79,17 @@ def rvq_codec(folder: str, analysis: SpatialCodecConfig) -> SpatialCodec:
 
 
 def bound_systems(
-    codec: SpatialCodec, stereo: np.ndarray, rate: int, tokenizers: list[SpatialCodec] = ()
+    codec: SpatialCodec, stereo: np.ndarray, rate: int, tokenizers: dict[str, SpatialCodec] | None = None
 ) -> dict[str, np.ndarray]:
     """The upmixes of one reference `(samples, 2)` at `rate` from its own cues, unquantised and through the scalar
-    tokens of `codec` and each of `tokenizers`."""
+    tokens of `codec` and each of `tokenizers` (by row name)."""
     mono = fold_down(stereo)
     coded = resample(stereo, rate, codec.config.sampling_rate)
     cues = codec.analyze(torch.from_numpy(np.ascontiguousarray(coded.T))[None])
     systems = {"spatial codec, unquantised cues": codec.synthesize(mono, cues[0].numpy(), rate)}
-    for tokenizer in [codec, *tokenizers]:
+    for name, tokenizer in {tokenizer_name(codec.config): codec, **(tokenizers or {})}.items():
         quantised = tokenizer.detokenize(tokenizer.tokenize(cues))
-        systems[tokenizer_name(tokenizer.config)] = tokenizer.synthesize(mono, quantised[0].numpy(), rate)
+        systems[name] = tokenizer.synthesize(mono, quantised[0].numpy(), rate)
     systems["dsp:allpass"] = upmix_dsp("dsp:allpass", mono, rate)
     return systems
 
@@ -99,13 +99,20 @@ def main() -> None:
     parser.add_argument("--refs", required=True, help="a folder of stereo reference tracks")
     parser.add_argument("--max-seconds", type=float, default=None, help="crop each reference to its start")
     parser.add_argument("--config", default=None, help="a SpatialCodecConfig JSON (default: the default config)")
+    parser.add_argument("--max-files", type=int, default=None, help="at most this many references, spread by name")
     parser.add_argument("--rvq", action="append", default=[], help="a spatial_rvq_fit folder (repeatable)")
     args = parser.parse_args()
     config = SpatialCodecConfig.from_json_file(args.config) if args.config else SpatialCodecConfig()
     codec = SpatialCodec(config)
-    tokenizers = [rvq_codec(folder, config) for folder in args.rvq]
+    tokenizers = {}
+    for folder in args.rvq:
+        rvq = rvq_codec(folder, config)
+        tokenizers[tokenizer_name(rvq.config, folder)] = rvq
     scores: dict[str, list[dict]] = {}
-    for path in reference_files(args.refs):
+    files = reference_files(args.refs)
+    if args.max_files is not None and len(files) > args.max_files:
+        files = [files[i * len(files) // args.max_files] for i in range(args.max_files)]
+    for path in files:
         reference = load_reference(path, args.max_seconds)
         mono = fold_down(reference.stereo)
         systems = bound_systems(codec, reference.stereo, reference.sampling_rate, tokenizers)

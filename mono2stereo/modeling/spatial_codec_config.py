@@ -62,7 +62,7 @@ class SpatialCodecConfig(PreTrainedConfig):
     smoothing_frames: int = 5
     tokenizer: str = "scalar"
     rvq_codebooks: int = 8
-    rvq_size: int = 256
+    rvq_size: int = 1024
     rvq_ild_scale_db: float = 10.0
 
     def __post_init__(self, **kwargs):

@@ -114,6 +114,7 @@ def fit_spatial_rvq(
     output: str | os.PathLike,
     codebooks: int | None = None,
     size: int | None = None,
+    ild_scale_db: float | None = None,
     max_files: int | None = 150,
     iterations: int = 20,
     seed: int = 0,
@@ -129,10 +130,12 @@ def fit_spatial_rvq(
             f"{model_config} is not a spatial model config (its codec is not {SpatialCodecConfig.model_type})"
         )
     codec_values["tokenizer"] = "rvq"
-    for field, value in (("rvq_codebooks", codebooks), ("rvq_size", size)):
+    for field, value in (("rvq_codebooks", codebooks), ("rvq_size", size), ("rvq_ild_scale_db", ild_scale_db)):
         if value is not None:
             codec_values[field] = value
     config = SpatialCodecConfig(**{k: v for k, v in codec_values.items() if k != "model_type"})
+    for field in ("rvq_codebooks", "rvq_size", "rvq_ild_scale_db"):  # written out, whatever the defaults become
+        codec_values[field] = getattr(config, field)
     codec = SpatialCodec(config)
     vectors = cue_vectors(codec, codec.rvq, audio_files(audio, max_files, seed), progress)
     quantizer = fit_quantizer(config, vectors, iterations, seed)
@@ -156,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", required=True, help="the folder to write config.json and the tables to")
     parser.add_argument("--codebooks", type=int, default=None, help="residual stages (default: the config's, or 8)")
-    parser.add_argument("--size", type=int, default=None, help="entries per stage (default: the config's, or 256)")
+    parser.add_argument("--size", type=int, default=None, help="entries per stage (default: the config's, or 1024)")
+    parser.add_argument("--ild-scale-db", type=float, default=None, help="dB weighing as a coherence step of 1 (10)")
     parser.add_argument("--max-files", type=int, default=150, help="songs fitted on, a seeded choice (default 150)")
     parser.add_argument("--iterations", type=int, default=20, help="k-means iterations per stage (default 20)")
     parser.add_argument("--seed", type=int, default=0)
@@ -168,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             args.output,
             args.codebooks,
             args.size,
+            args.ild_scale_db,
             args.max_files,
             args.iterations,
             args.seed,

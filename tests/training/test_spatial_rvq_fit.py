@@ -58,3 +58,12 @@ def test_a_fit_without_stereo_songs_or_on_a_scalar_model_fails_with_a_reason(tmp
     assert "stereo" in capsys.readouterr().err
     with pytest.raises(ValueError, match="tokenizer"):
         build_model(ModelSource(config=TINY_SPATIAL, codec=str(tmp_path)))
+
+
+def test_the_committed_rvq_config_builds_a_model_with_its_tables():
+    folder = os.path.join(REPO, "configs/model/spatial-32k-rvq")
+    model = build_model(ModelSource(config=os.path.join(folder, "config.json"), codec=folder))
+    assert model.codec.rvq.is_fitted and model.config.num_stereo_codebooks == 8 and model.config.codebook_size == 1024
+    cues = torch.stack([torch.linspace(-20, 20, 50)[:, None].expand(50, 32), torch.full((50, 32), 0.9)], -1)[None]
+    mirrored = torch.stack([-cues[..., 0], cues[..., 1]], -1)
+    assert torch.equal(model.codec.tokenize(mirrored), model.codec.swap_channels(model.codec.tokenize(cues)))
