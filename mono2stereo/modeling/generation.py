@@ -208,6 +208,7 @@ def sample_positions(
     free = ~forced
     # The first position to sample is the first one not forced; everything before it is known.
     start = int(free.any(0).nonzero()[0]) if free.any() else length
+    tables = model.decoder_tables()
     for position in range(start, length):
         first = 0 if cache is None else cache.length  # the positions the decoder has not seen yet
         inputs = model.decoder_inputs(tokens, first, position)
@@ -218,6 +219,7 @@ def sample_positions(
             context.condition,
             context.copy_tokens[..., seen],
             cache,
+            tables,
         )[:, :, -1]  # (rows, C, vocabulary)
         if guided:
             conditional, unconditional = logits.float().chunk(2)
@@ -232,12 +234,15 @@ def pick_tokens(
 ) -> torch.Tensor:
     """One token per row and codebook of `logits (batch, C, vocabulary)`: sampled, or with `token_values` the token
     nearest to the expected value (mean decoding); codebooks whose row of values is NaN stay sampled."""
-    sampled = sample_tokens(logits, sampling["temperature"], sampling["top_k"], sampling["top_p"], generator)
     if token_values is None:
-        return sampled
+        return sample_tokens(logits, sampling["temperature"], sampling["top_k"], sampling["top_p"], generator)
     expected = (logits.float().softmax(-1) * token_values).sum(-1, keepdim=True)
     nearest = (token_values - expected).abs().nan_to_num(float("inf")).argmin(-1)
-    return torch.where(token_values[:, 0].isnan(), sampled, nearest)
+    sampled_rows = token_values[:, 0].isnan()
+    if not sampled_rows.any():  # every codebook mean-decoded: no draw, so nothing depends on the generator
+        return nearest
+    sampled = sample_tokens(logits, sampling["temperature"], sampling["top_k"], sampling["top_p"], generator)
+    return torch.where(sampled_rows, sampled, nearest)
 
 
 __all__ = ["filter_logits", "sample_tokens", "generate_stereo_codes"]
