@@ -21,7 +21,7 @@ TARGET_WIDTH_DB_RANGE = (-100.0, 40.0)
 CHANNELS = ("mid", "left", "right")  # what a stereo input becomes before upmixing
 # How a model's tokens are chosen: sampled, or for a spatial model the cue nearest to the expected one ("mean"),
 # or the level differences so and the coherences sampled ("mean-level").
-DECODINGS = ("sample", "mean", "mean-level")
+DECODINGS = ("sample", "mean", "mean-level", "mean-magnitude")
 
 FLAGS = {
     "width": "--width",

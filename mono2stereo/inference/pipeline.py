@@ -147,7 +147,9 @@ class Mono2StereoPipeline(WindowedGeneration):
         self.check_settings(style, width, render, num_variants, batch_size)
         decoding = decoding or self.model.generation_settings.decoding
         if decoding not in DECODINGS or (decoding != "sample" and not self.model.config.is_spatial):
-            raise ValueError(f"decoding={decoding!r} must be 'sample', or 'mean' or 'mean-level' for a spatial model")
+            raise ValueError(
+                f"decoding={decoding!r} must be 'sample', or for a spatial model one of {', '.join(DECODINGS[1:])}"
+            )
         return (seed, *self.window_frames(window_seconds, overlap_seconds))
 
     @torch.no_grad()
@@ -197,7 +199,9 @@ class Mono2StereoPipeline(WindowedGeneration):
             progress: called with (windows done, windows in all) after each generated batch.
             decoding: `sample` (a generated stereo image), or for a spatial model `mean`: at every step the cue
                 nearest to the expected one under the model (what a regression model would predict; a baseline),
-                or `mean-level`: the level differences so, the coherences sampled. None takes the model's own.
+                or `mean-level`: the level differences so, the coherences sampled, or `mean-magnitude`: as `mean`
+                but each level difference at its expected size, on the side the model finds more likely (the
+                mean of a model unsure of the side is pulled to the centre). None takes the model's own.
             channel: what stereo input becomes: `mid` (the fold-down), `left` or `right`.
         """
         settings = dict(
@@ -300,7 +304,10 @@ class Mono2StereoPipeline(WindowedGeneration):
             top_p=top_p,
         )
         if decoding != "sample":
-            sampling["token_values"] = self.model.codec.token_values(coherence=decoding == "mean").to(self.device)
+            sampling["token_values"] = self.model.codec.token_values(coherence=decoding != "mean-level").to(
+                self.device
+            )
+            sampling["magnitudes"] = decoding == "mean-magnitude"
         spatial = self.model.config.is_spatial
         codec_rate = self.model.config.sampling_rate
         codec_samples = resampled_length(num_samples, sampling_rate, codec_rate)

@@ -70,18 +70,21 @@ def generate_stereo_codes(
     generator: torch.Generator | None = None,
     use_cache: bool = True,
     token_values: torch.Tensor | None = None,
+    magnitudes: bool = False,
 ) -> torch.Tensor:
     """Generate stereo codes `(batch, stereo_codebooks, frames)` for the mono conditioning `(batch, rows, frames)`
     (`model.encode_mono`: mono codes, or a spatial model's mono features).
 
-    Each batch row is one window. `prefix_codes (batch, 2 * codebooks, P)` fixes the stereo codes of the first P
-    frames (the end of the previous window) and generation continues from there. With `guidance_scale` != 1 the
-    style and width conditioning is strengthened by classifier-free guidance. Pass `seed` or `generator` for
-    reproducible samples; `temperature=0` is greedy. With `token_values (stereo_codebooks, vocabulary)`, the value
-    each token stands for (a spatial codec's cue grids), every position takes the token nearest to the expected
-    value under the model's distribution instead of a sample: mean decoding, the estimate a regression model with
-    the same network would make; codebooks whose row is NaN are sampled still. Returns codes in the undelayed
-    layout. A sampling setting left at None comes from the model's `generation_settings` (its
+    Each batch row is one window. `prefix_codes (batch, 2 * codebooks, P)` fixes the stereo codes of the first P frames
+    (the end of the previous window) and generation continues from there. With `guidance_scale` != 1 the style and
+    width conditioning is strengthened by classifier-free guidance. Pass `seed` or `generator` for reproducible
+    samples; `temperature=0` is greedy. With `token_values (stereo_codebooks, vocabulary)`, the value each token
+    stands for (a spatial codec's cue grids), every position takes the token nearest to the expected value under
+    the model's distribution instead of a sample: mean decoding, the estimate a regression model with the same
+    network would make; codebooks whose row is NaN are sampled still. With `magnitudes` too, a signed codebook (one
+    with negative values: a level difference) takes its expected magnitude, with the sign the model finds more
+    likely, instead of the expected signed value, which a model unsure of the side pulls to 0. Returns codes in the
+    undelayed layout. A sampling setting left at None comes from the model's `generation_settings` (its
     `generation_config.json`).
     """
     sampling = model.generation_settings.with_overrides(
@@ -95,7 +98,7 @@ def generate_stereo_codes(
     context = model.decoder_context(mono, style_ids, width_db)
     tokens, forced = initial_tokens(model, mono_codes, prefix_codes, context.copy_tokens)
     cache = empty_cache(model, mono.shape[0], tokens.shape[-1], context.mono_states) if use_cache else None
-    tokens = sample_positions(model, tokens, forced, context, cache, sampling, generator, token_values)
+    tokens = sample_positions(model, tokens, forced, context, cache, sampling, generator, token_values, magnitudes)
     return revert_delay_pattern(tokens, model.delays)
 
 
@@ -196,6 +199,7 @@ def sample_positions(
     sampling: dict,
     generator: torch.Generator | None,
     token_values: torch.Tensor | None = None,
+    magnitudes: bool = False,
 ) -> torch.Tensor:
     """Fill the positions of `tokens (batch, C, length)` that are not `forced`, one delayed position at a time.
 
@@ -224,19 +228,36 @@ def sample_positions(
         if guided:
             conditional, unconditional = logits.float().chunk(2)
             logits = unconditional + guidance_scale * (conditional - unconditional)
-        picked = pick_tokens(logits, sampling, generator, token_values)
+        picked = pick_tokens(logits, sampling, generator, token_values, magnitudes)
         tokens[:, :, position] = torch.where(forced[:, position], tokens[:, :, position], picked)
     return tokens
 
 
+def expected_values(probabilities: torch.Tensor, token_values: torch.Tensor, magnitudes: bool) -> torch.Tensor:
+    """The expected value `(..., C, 1)` of each codebook under `probabilities (..., C, vocabulary)`; with
+    `magnitudes`, for signed codebooks the expected magnitude times the more likely sign (ties: positive)."""
+    expected = (probabilities * token_values).sum(-1, keepdim=True)
+    if not magnitudes:
+        return expected
+    signed = (token_values < 0).any(-1, keepdim=True)
+    magnitude = (probabilities * token_values.abs()).sum(-1, keepdim=True)
+    lean = (probabilities * token_values.sign()).sum(-1, keepdim=True)  # P(positive) - P(negative)
+    return torch.where(signed, torch.where(lean >= 0, magnitude, -magnitude), expected)
+
+
 def pick_tokens(
-    logits: torch.Tensor, sampling: dict, generator: torch.Generator | None, token_values: torch.Tensor | None
+    logits: torch.Tensor,
+    sampling: dict,
+    generator: torch.Generator | None,
+    token_values: torch.Tensor | None,
+    magnitudes: bool = False,
 ) -> torch.Tensor:
     """One token per row and codebook of `logits (batch, C, vocabulary)`: sampled, or with `token_values` the token
-    nearest to the expected value (mean decoding); codebooks whose row of values is NaN stay sampled."""
+    nearest to the expected value (mean decoding; see `expected_values`); codebooks whose row of values is NaN stay
+    sampled."""
     if token_values is None:
         return sample_tokens(logits, sampling["temperature"], sampling["top_k"], sampling["top_p"], generator)
-    expected = (logits.float().softmax(-1) * token_values).sum(-1, keepdim=True)
+    expected = expected_values(logits.float().softmax(-1), token_values, magnitudes)
     nearest = (token_values - expected).abs().nan_to_num(float("inf")).argmin(-1)
     sampled_rows = token_values[:, 0].isnan()
     if not sampled_rows.any():  # every codebook mean-decoded: no draw, so nothing depends on the generator
