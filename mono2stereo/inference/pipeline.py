@@ -22,7 +22,7 @@ from .audio_io import check_audio, fold_level_db, fold_to_mono, fold_warning
 from .block_render import ArraySink, AudioSink, render_cues, render_song
 from .default_model import default_model_path
 from .dsp_pipeline import DspPipeline
-from .options import DECODINGS, check_seed, check_upmix_options
+from .options import DECODING_STATISTICS, DECODINGS, check_seed, check_upmix_options
 from .output import UpmixOutput
 from .render_modes import DEFAULT_RENDER, render_mode
 from .resampling import resampled_length
@@ -201,7 +201,8 @@ class Mono2StereoPipeline(WindowedGeneration):
                 nearest to the expected one under the model (what a regression model would predict; a baseline),
                 or `mean-level`: the level differences so, the coherences sampled, or `mean-magnitude`: as `mean`
                 but each level difference at its expected size, on the side the model finds more likely (the
-                mean of a model unsure of the side is pulled to the centre). None takes the model's own.
+                mean of a model unsure of the side is pulled to the centre), or `median`: every cue at the median
+                of the model's distribution. None takes the model's own.
             channel: what stereo input becomes: `mid` (the fold-down), `left` or `right`.
         """
         settings = dict(
@@ -307,7 +308,7 @@ class Mono2StereoPipeline(WindowedGeneration):
             sampling["token_values"] = self.model.codec.token_values(coherence=decoding != "mean-level").to(
                 self.device
             )
-            sampling["magnitudes"] = decoding == "mean-magnitude"
+            sampling["statistic"] = DECODING_STATISTICS[decoding]
         spatial = self.model.config.is_spatial
         codec_rate = self.model.config.sampling_rate
         codec_samples = resampled_length(num_samples, sampling_rate, codec_rate)

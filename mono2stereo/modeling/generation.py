@@ -70,7 +70,7 @@ def generate_stereo_codes(
     generator: torch.Generator | None = None,
     use_cache: bool = True,
     token_values: torch.Tensor | None = None,
-    magnitudes: bool = False,
+    statistic: str = "mean",
 ) -> torch.Tensor:
     """Generate stereo codes `(batch, stereo_codebooks, frames)` for the mono conditioning `(batch, rows, frames)`
     (`model.encode_mono`: mono codes, or a spatial model's mono features).
@@ -81,9 +81,9 @@ def generate_stereo_codes(
     samples; `temperature=0` is greedy. With `token_values (stereo_codebooks, vocabulary)`, the value each token
     stands for (a spatial codec's cue grids), every position takes the token nearest to the expected value under
     the model's distribution instead of a sample: mean decoding, the estimate a regression model with the same
-    network would make; codebooks whose row is NaN are sampled still. With `magnitudes` too, a signed codebook (one
-    with negative values: a level difference) takes its expected magnitude, with the sign the model finds more
-    likely, instead of the expected signed value, which a model unsure of the side pulls to 0. Returns codes in the
+    network would make; codebooks whose row is NaN are sampled still. `statistic` says which value (see
+    `decoded_tokens`): `mean`, `magnitude` (signed codebooks at their expected magnitude, on the likelier side) or
+    `median`. Returns codes in the
     undelayed layout. A sampling setting left at None comes from the model's `generation_settings` (its
     `generation_config.json`).
     """
@@ -98,7 +98,7 @@ def generate_stereo_codes(
     context = model.decoder_context(mono, style_ids, width_db)
     tokens, forced = initial_tokens(model, mono_codes, prefix_codes, context.copy_tokens)
     cache = empty_cache(model, mono.shape[0], tokens.shape[-1], context.mono_states) if use_cache else None
-    tokens = sample_positions(model, tokens, forced, context, cache, sampling, generator, token_values, magnitudes)
+    tokens = sample_positions(model, tokens, forced, context, cache, sampling, generator, token_values, statistic)
     return revert_delay_pattern(tokens, model.delays)
 
 
@@ -199,7 +199,7 @@ def sample_positions(
     sampling: dict,
     generator: torch.Generator | None,
     token_values: torch.Tensor | None = None,
-    magnitudes: bool = False,
+    statistic: str = "mean",
 ) -> torch.Tensor:
     """Fill the positions of `tokens (batch, C, length)` that are not `forced`, one delayed position at a time.
 
@@ -228,9 +228,12 @@ def sample_positions(
         if guided:
             conditional, unconditional = logits.float().chunk(2)
             logits = unconditional + guidance_scale * (conditional - unconditional)
-        picked = pick_tokens(logits, sampling, generator, token_values, magnitudes)
+        picked = pick_tokens(logits, sampling, generator, token_values, statistic)
         tokens[:, :, position] = torch.where(forced[:, position], tokens[:, :, position], picked)
     return tokens
+
+
+STATISTICS = ("mean", "magnitude", "median")  # the values `decoded_tokens` can take of a distribution
 
 
 def expected_values(probabilities: torch.Tensor, token_values: torch.Tensor, magnitudes: bool) -> torch.Tensor:
@@ -245,25 +248,39 @@ def expected_values(probabilities: torch.Tensor, token_values: torch.Tensor, mag
     return torch.where(signed, torch.where(lean >= 0, magnitude, -magnitude), expected)
 
 
+def decoded_tokens(probabilities: torch.Tensor, token_values: torch.Tensor, statistic: str) -> torch.Tensor:
+    """One token `(..., C)` per codebook standing for a statistic of its distribution `(..., C, vocabulary)`: the
+    token nearest to the expected value (`mean`; `magnitude`, see `expected_values`), or the median token
+    (`median`: the first whose cumulative probability reaches one half; the values of a codebook must not decrease
+    along the vocabulary, as the cue grids do not). The median of a skewed distribution, such as a coherence's,
+    is a value the model finds likely; its mean can lie where the model puts little weight."""
+    if statistic == "median":
+        below = (probabilities.cumsum(-1) < 0.5).sum(-1)
+        return below.clamp(max=probabilities.shape[-1] - 1)
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic={statistic!r} must be one of {', '.join(STATISTICS)}")
+    expected = expected_values(probabilities, token_values, statistic == "magnitude")
+    return (token_values - expected).abs().nan_to_num(float("inf")).argmin(-1)
+
+
 def pick_tokens(
     logits: torch.Tensor,
     sampling: dict,
     generator: torch.Generator | None,
     token_values: torch.Tensor | None,
-    magnitudes: bool = False,
+    statistic: str = "mean",
 ) -> torch.Tensor:
-    """One token per row and codebook of `logits (batch, C, vocabulary)`: sampled, or with `token_values` the token
-    nearest to the expected value (mean decoding; see `expected_values`); codebooks whose row of values is NaN stay
-    sampled."""
+    """One token per row and codebook of `logits (batch, C, vocabulary)`: sampled, or with `token_values` a
+    statistic of the model's distribution (mean decoding; see `decoded_tokens`); codebooks whose row of values is NaN
+    stay sampled."""
     if token_values is None:
         return sample_tokens(logits, sampling["temperature"], sampling["top_k"], sampling["top_p"], generator)
-    expected = expected_values(logits.float().softmax(-1), token_values, magnitudes)
-    nearest = (token_values - expected).abs().nan_to_num(float("inf")).argmin(-1)
+    decoded = decoded_tokens(logits.float().softmax(-1), token_values, statistic)
     sampled_rows = token_values[:, 0].isnan()
-    if not sampled_rows.any():  # every codebook mean-decoded: no draw, so nothing depends on the generator
-        return nearest
+    if not sampled_rows.any():  # every codebook decoded: no draw, so nothing depends on the generator
+        return decoded
     sampled = sample_tokens(logits, sampling["temperature"], sampling["top_k"], sampling["top_p"], generator)
-    return torch.where(sampled_rows, sampled, nearest)
+    return torch.where(sampled_rows, sampled, decoded)
 
 
 __all__ = ["filter_logits", "sample_tokens", "generate_stereo_codes"]

@@ -13,7 +13,7 @@ from mono2stereo.modeling.tiny import tiny_model
 RATE = 16000
 
 
-@pytest.mark.parametrize("decoding", ["mean", "mean-magnitude"])
+@pytest.mark.parametrize("decoding", ["mean", "mean-magnitude", "median"])
 def test_mean_decoding_ignores_the_seed_and_keeps_the_mid(decoding):
     pipeline = Mono2StereoPipeline(tiny_model(spatial=True))
     mono = (np.random.default_rng(0).standard_normal(RATE) * 0.1).astype(np.float32)

@@ -95,3 +95,15 @@ def test_mean_magnitude_decoding_keeps_the_size_of_a_level_difference_whose_side
     assert sized[1, 0] > 0 and torch.equal(sized[:, 1], mean[:, 1])  # coherences are mean-decoded either way
     flipped = expected_values(probabilities.flip(-1), values, magnitudes=True)[..., 0]
     assert flipped[1, 0] == pytest.approx(-sized[1, 0].item())  # mirror the distribution, mirror the decoding
+
+
+def test_median_decoding_takes_the_token_where_half_the_probability_is_reached():
+    from mono2stereo.modeling.generation import decoded_tokens
+
+    values = torch.tensor([[0.0, 0.5, 0.9, 1.0]])  # a coherence grid: most weight near 1, a long tail below
+    probabilities = torch.tensor([[[0.3, 0.1, 0.2, 0.4]]])
+    assert decoded_tokens(probabilities, values, "median").tolist() == [[2]]  # 0.3, 0.4, 0.6: token 2 reaches 1/2
+    # the mean, 0.63, is nearest 0.5: a value the model gives only a tenth of its weight
+    assert decoded_tokens(probabilities, values, "mean").tolist() == [[1]]
+    with pytest.raises(ValueError, match="statistic"):
+        decoded_tokens(probabilities, values, "mode")
