@@ -33,10 +33,11 @@ def schroeder_allpass_response(sampling_rate: int) -> np.ndarray:
     return response
 
 
-def schroeder_allpass(audio: np.ndarray, sampling_rate: int) -> np.ndarray:
-    """`(n,)` audio through the Schroeder all-pass cascade, same length."""
-    response = schroeder_allpass_response(sampling_rate)
-    return signal.oaconvolve(audio.astype(np.float64), response)[: len(audio)]
+def schroeder_allpass(audio: np.ndarray, sampling_rate: int, dtype: type = np.float64) -> np.ndarray:
+    """`(n,)` audio through the Schroeder all-pass cascade, same length, computed in `dtype` (float32 is about
+    four times faster and enough for a decorrelated copy that is mixed in below the direct sound)."""
+    response = schroeder_allpass_response(sampling_rate).astype(dtype)
+    return signal.oaconvolve(audio.astype(dtype), response)[: len(audio)]
 
 
 def phase_network_sections(sampling_rate: int) -> np.ndarray:

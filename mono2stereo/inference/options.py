@@ -21,7 +21,9 @@ TARGET_WIDTH_DB_RANGE = (-100.0, 40.0)
 CHANNELS = ("mid", "left", "right")  # what a stereo input becomes before upmixing
 # How a model's tokens are chosen: sampled, or for a spatial model the cue nearest to the expected one ("mean"),
 # or the level differences so and the coherences sampled ("mean-level").
-DECODINGS = ("sample", "mean", "mean-level")
+DECODINGS = ("sample", "mean", "mean-level", "mean-magnitude", "median")
+# the statistic of the model's distribution each decoding but `sample` takes (`generation.decoded_tokens`)
+DECODING_STATISTICS = {"mean": "mean", "mean-level": "mean", "mean-magnitude": "magnitude", "median": "median"}
 
 FLAGS = {
     "width": "--width",
@@ -137,5 +139,6 @@ __all__ = [
     "check_seed",
     "check_channel",
     "CHANNELS",
+    "DECODING_STATISTICS",
     "DECODINGS",
 ]

@@ -22,7 +22,7 @@ from .audio_io import check_audio, fold_level_db, fold_to_mono, fold_warning
 from .block_render import ArraySink, AudioSink, render_cues, render_song
 from .default_model import default_model_path
 from .dsp_pipeline import DspPipeline
-from .options import DECODINGS, check_seed, check_upmix_options
+from .options import DECODING_STATISTICS, DECODINGS, check_seed, check_upmix_options
 from .output import UpmixOutput
 from .render_modes import DEFAULT_RENDER, render_mode
 from .resampling import resampled_length
@@ -147,7 +147,9 @@ class Mono2StereoPipeline(WindowedGeneration):
         self.check_settings(style, width, render, num_variants, batch_size)
         decoding = decoding or self.model.generation_settings.decoding
         if decoding not in DECODINGS or (decoding != "sample" and not self.model.config.is_spatial):
-            raise ValueError(f"decoding={decoding!r} must be 'sample', or 'mean' or 'mean-level' for a spatial model")
+            raise ValueError(
+                f"decoding={decoding!r} must be 'sample', or for a spatial model one of {', '.join(DECODINGS[1:])}"
+            )
         if decoding != "sample" and self.model.config.codec.is_rvq:
             raise ValueError(f"decoding={decoding!r} needs scalar cue tokens; this model's are rvq: use 'sample'")
         return (seed, *self.window_frames(window_seconds, overlap_seconds))
@@ -199,7 +201,10 @@ class Mono2StereoPipeline(WindowedGeneration):
             progress: called with (windows done, windows in all) after each generated batch.
             decoding: `sample` (a generated stereo image), or for a spatial model `mean`: at every step the cue
                 nearest to the expected one under the model (what a regression model would predict; a baseline),
-                or `mean-level`: the level differences so, the coherences sampled. None takes the model's own.
+                or `mean-level`: the level differences so, the coherences sampled, or `mean-magnitude`: as `mean`
+                but each level difference at its expected size, on the side the model finds more likely (the
+                mean of a model unsure of the side is pulled to the centre), or `median`: every cue at the median
+                of the model's distribution. None takes the model's own.
             channel: what stereo input becomes: `mid` (the fold-down), `left` or `right`.
         """
         settings = dict(
@@ -302,7 +307,10 @@ class Mono2StereoPipeline(WindowedGeneration):
             top_p=top_p,
         )
         if decoding != "sample":
-            sampling["token_values"] = self.model.codec.token_values(coherence=decoding == "mean").to(self.device)
+            sampling["token_values"] = self.model.codec.token_values(coherence=decoding != "mean-level").to(
+                self.device
+            )
+            sampling["statistic"] = DECODING_STATISTICS[decoding]
         spatial = self.model.config.is_spatial
         codec_rate = self.model.config.sampling_rate
         codec_samples = resampled_length(num_samples, sampling_rate, codec_rate)

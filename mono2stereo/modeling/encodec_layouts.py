@@ -101,8 +101,11 @@ class EncodecStereoCodec:
     )
 
     def card_codec_line(self, codec: str | None) -> str:
-        """The codec as the model card's table names it: the checkpoint it came from, if known."""
-        return f"`{codec}`" if codec else "a custom EnCodec"
+        """The codec as the model card's table names it: the checkpoint it came from (a Hub id or path in code
+        font, a description as it is), if known."""
+        if not codec:
+            return "a custom EnCodec"
+        return codec if " " in codec else f"`{codec}`"
 
     # ----- audio <-> signals <-> codes -----
 

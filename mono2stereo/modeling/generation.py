@@ -70,18 +70,21 @@ def generate_stereo_codes(
     generator: torch.Generator | None = None,
     use_cache: bool = True,
     token_values: torch.Tensor | None = None,
+    statistic: str = "mean",
 ) -> torch.Tensor:
     """Generate stereo codes `(batch, stereo_codebooks, frames)` for the mono conditioning `(batch, rows, frames)`
     (`model.encode_mono`: mono codes, or a spatial model's mono features).
 
-    Each batch row is one window. `prefix_codes (batch, 2 * codebooks, P)` fixes the stereo codes of the first P
-    frames (the end of the previous window) and generation continues from there. With `guidance_scale` != 1 the
-    style and width conditioning is strengthened by classifier-free guidance. Pass `seed` or `generator` for
-    reproducible samples; `temperature=0` is greedy. With `token_values (stereo_codebooks, vocabulary)`, the value
-    each token stands for (a spatial codec's cue grids), every position takes the token nearest to the expected
-    value under the model's distribution instead of a sample: mean decoding, the estimate a regression model with
-    the same network would make; codebooks whose row is NaN are sampled still. Returns codes in the undelayed
-    layout. A sampling setting left at None comes from the model's `generation_settings` (its
+    Each batch row is one window. `prefix_codes (batch, 2 * codebooks, P)` fixes the stereo codes of the first P frames
+    (the end of the previous window) and generation continues from there. With `guidance_scale` != 1 the style and
+    width conditioning is strengthened by classifier-free guidance. Pass `seed` or `generator` for reproducible
+    samples; `temperature=0` is greedy. With `token_values (stereo_codebooks, vocabulary)`, the value each token
+    stands for (a spatial codec's cue grids), every position takes the token nearest to the expected value under
+    the model's distribution instead of a sample: mean decoding, the estimate a regression model with the same
+    network would make; codebooks whose row is NaN are sampled still. `statistic` says which value (see
+    `decoded_tokens`): `mean`, `magnitude` (signed codebooks at their expected magnitude, on the likelier side) or
+    `median`. Returns codes in the
+    undelayed layout. A sampling setting left at None comes from the model's `generation_settings` (its
     `generation_config.json`).
     """
     sampling = model.generation_settings.with_overrides(
@@ -95,7 +98,7 @@ def generate_stereo_codes(
     context = model.decoder_context(mono, style_ids, width_db)
     tokens, forced = initial_tokens(model, mono_codes, prefix_codes, context.copy_tokens)
     cache = empty_cache(model, mono.shape[0], tokens.shape[-1], context.mono_states) if use_cache else None
-    tokens = sample_positions(model, tokens, forced, context, cache, sampling, generator, token_values)
+    tokens = sample_positions(model, tokens, forced, context, cache, sampling, generator, token_values, statistic)
     return revert_delay_pattern(tokens, model.delays)
 
 
@@ -196,6 +199,7 @@ def sample_positions(
     sampling: dict,
     generator: torch.Generator | None,
     token_values: torch.Tensor | None = None,
+    statistic: str = "mean",
 ) -> torch.Tensor:
     """Fill the positions of `tokens (batch, C, length)` that are not `forced`, one delayed position at a time.
 
@@ -208,6 +212,7 @@ def sample_positions(
     free = ~forced
     # The first position to sample is the first one not forced; everything before it is known.
     start = int(free.any(0).nonzero()[0]) if free.any() else length
+    tables = model.decoder_tables()
     for position in range(start, length):
         first = 0 if cache is None else cache.length  # the positions the decoder has not seen yet
         inputs = model.decoder_inputs(tokens, first, position)
@@ -218,26 +223,64 @@ def sample_positions(
             context.condition,
             context.copy_tokens[..., seen],
             cache,
+            tables,
         )[:, :, -1]  # (rows, C, vocabulary)
         if guided:
             conditional, unconditional = logits.float().chunk(2)
             logits = unconditional + guidance_scale * (conditional - unconditional)
-        picked = pick_tokens(logits, sampling, generator, token_values)
+        picked = pick_tokens(logits, sampling, generator, token_values, statistic)
         tokens[:, :, position] = torch.where(forced[:, position], tokens[:, :, position], picked)
     return tokens
 
 
+STATISTICS = ("mean", "magnitude", "median")  # the values `decoded_tokens` can take of a distribution
+
+
+def expected_values(probabilities: torch.Tensor, token_values: torch.Tensor, magnitudes: bool) -> torch.Tensor:
+    """The expected value `(..., C, 1)` of each codebook under `probabilities (..., C, vocabulary)`; with
+    `magnitudes`, for signed codebooks the expected magnitude times the more likely sign (ties: positive)."""
+    expected = (probabilities * token_values).sum(-1, keepdim=True)
+    if not magnitudes:
+        return expected
+    signed = (token_values < 0).any(-1, keepdim=True)
+    magnitude = (probabilities * token_values.abs()).sum(-1, keepdim=True)
+    lean = (probabilities * token_values.sign()).sum(-1, keepdim=True)  # P(positive) - P(negative)
+    return torch.where(signed, torch.where(lean >= 0, magnitude, -magnitude), expected)
+
+
+def decoded_tokens(probabilities: torch.Tensor, token_values: torch.Tensor, statistic: str) -> torch.Tensor:
+    """One token `(..., C)` per codebook standing for a statistic of its distribution `(..., C, vocabulary)`: the
+    token nearest to the expected value (`mean`; `magnitude`, see `expected_values`), or the median token
+    (`median`: the first whose cumulative probability reaches one half; the values of a codebook must not decrease
+    along the vocabulary, as the cue grids do not). The median of a skewed distribution, such as a coherence's,
+    is a value the model finds likely; its mean can lie where the model puts little weight."""
+    if statistic == "median":
+        below = (probabilities.cumsum(-1) < 0.5).sum(-1)
+        return below.clamp(max=probabilities.shape[-1] - 1)
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic={statistic!r} must be one of {', '.join(STATISTICS)}")
+    expected = expected_values(probabilities, token_values, statistic == "magnitude")
+    return (token_values - expected).abs().nan_to_num(float("inf")).argmin(-1)
+
+
 def pick_tokens(
-    logits: torch.Tensor, sampling: dict, generator: torch.Generator | None, token_values: torch.Tensor | None
+    logits: torch.Tensor,
+    sampling: dict,
+    generator: torch.Generator | None,
+    token_values: torch.Tensor | None,
+    statistic: str = "mean",
 ) -> torch.Tensor:
-    """One token per row and codebook of `logits (batch, C, vocabulary)`: sampled, or with `token_values` the token
-    nearest to the expected value (mean decoding); codebooks whose row of values is NaN stay sampled."""
-    sampled = sample_tokens(logits, sampling["temperature"], sampling["top_k"], sampling["top_p"], generator)
+    """One token per row and codebook of `logits (batch, C, vocabulary)`: sampled, or with `token_values` a
+    statistic of the model's distribution (mean decoding; see `decoded_tokens`); codebooks whose row of values is NaN
+    stay sampled."""
     if token_values is None:
-        return sampled
-    expected = (logits.float().softmax(-1) * token_values).sum(-1, keepdim=True)
-    nearest = (token_values - expected).abs().nan_to_num(float("inf")).argmin(-1)
-    return torch.where(token_values[:, 0].isnan(), sampled, nearest)
+        return sample_tokens(logits, sampling["temperature"], sampling["top_k"], sampling["top_p"], generator)
+    decoded = decoded_tokens(logits.float().softmax(-1), token_values, statistic)
+    sampled_rows = token_values[:, 0].isnan()
+    if not sampled_rows.any():  # every codebook decoded: no draw, so nothing depends on the generator
+        return decoded
+    sampled = sample_tokens(logits, sampling["temperature"], sampling["top_k"], sampling["top_p"], generator)
+    return torch.where(sampled_rows, sampled, decoded)
 
 
 __all__ = ["filter_logits", "sample_tokens", "generate_stereo_codes"]

@@ -7,8 +7,9 @@ without the file gets the defaults below.
 
 The sampling keys carry the names and meanings of transformers' `GenerationConfig` (`temperature`, `top_k`,
 `top_p`, `guidance_scale`; `temperature: 0` means greedy decoding). Two more are ours: `decoding` (`sample`, or for
-a spatial model `mean` / `mean-level`, see `Mono2StereoPipeline.__call__`) and `target_width_db` (the width asked
-of the model, side-to-mid in dB; null leaves it free), so a release can ship the decoding it was selected with.
+a spatial model `mean` / `mean-level` / `mean-magnitude` / `median`, see `Mono2StereoPipeline.__call__`) and
+`target_width_db` (the width asked of the model, side-to-mid in dB; null leaves it free), so a release can ship the
+decoding it was selected with.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class GenerationSettings:
     top_k: int = 250  # 0 keeps every token
     top_p: float = 0.0  # nucleus sampling; 0 (or 1) turns it off
     guidance_scale: float = 1.0  # classifier-free guidance on the style and width; 1 turns it off
-    decoding: str = "sample"  # or, for a spatial model, "mean" / "mean-level"
+    decoding: str = "sample"  # or, for a spatial model, "mean" / "mean-level" / "mean-magnitude" / "median"
     target_width_db: float | None = None  # the width asked of the model; None leaves it free
 
     def __post_init__(self):

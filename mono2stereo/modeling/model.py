@@ -221,6 +221,14 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
             return F.pad(tokens[..., :last], (1, 0), value=self.config.special_token_id)
         return tokens[..., first - 1 : last]
 
+    def decoder_tables(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Every codebook's embedding table stacked `(C * rows, hidden)`, and every head's weight stacked
+        `(C, vocabulary, hidden)` (None while adapters such as LoRA wrap the heads): `decode_step` builds them on
+        each call unless given them, so generation stacks them once per window batch."""
+        tables = torch.cat([embedding.weight for embedding in self.stereo_embeddings])
+        plain = all(type(head) is nn.Linear for head in self.heads)
+        return tables, torch.stack([head.weight for head in self.heads]) if plain else None
+
     def decode_step(
         self,
         input_tokens: torch.Tensor,
@@ -228,23 +236,30 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         condition: torch.Tensor,
         copy_tokens: torch.Tensor,
         cache: KVCache | None = None,
+        tables: tuple[torch.Tensor, torch.Tensor | None] | None = None,
     ) -> torch.Tensor:
         """Logits `(batch, stereo_codebooks, length, codebook_size)` for delayed inputs `(batch, C, length)`.
 
         `mono_states` (from `aligned_mono_states`) and `copy_tokens` (from `mono_copy_tokens`) cover the same
-        positions as `input_tokens`; with a cache, the positions follow the ones already cached.
+        positions as `input_tokens`; with a cache, the positions follow the ones already cached. `tables` are
+        `decoder_tables()`, taken once by a caller that steps many times with the same weights.
         """
         offset = cache.length if cache is not None else 0
+        embedding_table, head_weight = self.decoder_tables() if tables is None else tables
         # all codebooks' embeddings in one lookup: row c * rows + token of the stacked tables
-        tables = torch.cat([embedding.weight for embedding in self.stereo_embeddings])
         rows = self.stereo_embeddings[0].num_embeddings
         offsets = torch.arange(input_tokens.shape[1], device=input_tokens.device)[None, :, None] * rows
-        hidden = F.embedding(input_tokens + offsets, tables).sum(1)
+        hidden = F.embedding(input_tokens + offsets, embedding_table).sum(1)
         positions = torch.arange(offset, offset + input_tokens.shape[-1], device=input_tokens.device)
         hidden = hidden + sinusoidal_positions(positions, hidden.shape[-1]).to(hidden.dtype)
         hidden = self.decoder(hidden + mono_states + condition[:, None], cache=cache)
-        if all(type(head) is nn.Linear for head in self.heads):  # one matrix product for all heads
-            logits = torch.einsum("blh,cvh->bclv", hidden, torch.stack([head.weight for head in self.heads]))
+        if head_weight is not None:  # one matrix product for all heads
+            batch, length, size = hidden.shape
+            codebooks, vocabulary = head_weight.shape[:2]
+            logits = (hidden.reshape(-1, size) @ head_weight.reshape(-1, size).T).view(
+                batch, length, codebooks, vocabulary
+            )
+            logits = logits.transpose(1, 2)
         else:  # heads wrapped by adapters (LoRA) run one by one
             logits = torch.stack([head(hidden) for head in self.heads], dim=1)
         if self.config.is_spatial:  # no mono tokens to copy

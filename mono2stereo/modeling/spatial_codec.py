@@ -39,6 +39,11 @@ SYNTHESIS_BLOCK_SECONDS = 20.0  # the side is made in blocks this long ...
 SYNTHESIS_MARGIN_SECONDS = 0.5  # ... each read with this much on both sides (the decorrelator rings for 0.25 s)
 
 
+def power(spectrum: torch.Tensor) -> torch.Tensor:
+    """`|spectrum|^2` of a complex spectrum, without the square root that `abs` takes."""
+    return spectrum.real.square() + spectrum.imag.square()
+
+
 def cues_to_gains(cues: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """`(..., 2)` (ILD dB, IC) to the side gains `(alpha, beta)` of `S = alpha * M + beta * D` (D uncorrelated with
     the mid M and of its energy).
@@ -131,8 +136,8 @@ class SpatialCodec(torch.nn.Module):
         spectrum = self._spectrum(stereo)  # (batch, 2, bins, frames)
         left, right = spectrum[:, 0], spectrum[:, 1]
         bands = self.bands.to(left.device)
-        power_left = self._smooth(torch.einsum("kb,nbf->nfk", bands, left.abs() ** 2))
-        power_right = self._smooth(torch.einsum("kb,nbf->nfk", bands, right.abs() ** 2))
+        power_left = self._smooth(torch.einsum("kb,nbf->nfk", bands, power(left)))
+        power_right = self._smooth(torch.einsum("kb,nbf->nfk", bands, power(right)))
         cross = torch.einsum("kb,nbf->nfk", bands.to(left.dtype), left * right.conj())
         cross = torch.complex(self._smooth(cross.real), self._smooth(cross.imag)).abs()
         silent = (power_left + power_right) < SILENCE_FLOOR
@@ -158,8 +163,8 @@ class SpatialCodec(torch.nn.Module):
     def mono_features(self, mono: torch.Tensor) -> torch.Tensor:
         """Mono `(batch, samples)` to features `(batch, feature_bands, frames)`: band log energies relative to the
         loudest band-frame, scaled to about [-1, 1]."""
-        power = self._spectrum(mono).abs() ** 2  # (batch, bins, frames)
-        level = 10 * torch.log10(torch.einsum("kb,nbf->nkf", self.feature_bands.to(power.device), power) + 1e-12)
+        energy = power(self._spectrum(mono))  # (batch, bins, frames)
+        level = 10 * torch.log10(torch.einsum("kb,nbf->nkf", self.feature_bands.to(energy.device), energy) + 1e-12)
         peak = level.amax(dim=(1, 2), keepdim=True)
         return (level - peak).clamp(min=FEATURE_FLOOR_DB) / (-FEATURE_FLOOR_DB / 2) + 1
 
@@ -193,8 +198,8 @@ class SpatialCodec(torch.nn.Module):
         value, so the `rvq` tokenizer has none: its models sample."""
         if self.rvq is not None:
             raise ValueError(
-                "mean decoding needs the scalar tokenizer; this spatial codec's tokenizer is 'rvq', whose tokens are "
-                "vectors: use decoding='sample'"
+                "decoding by the tokens' values (mean, median, ...) needs the scalar tokenizer; this spatial codec's "
+                "tokenizer is 'rvq', whose tokens are vectors: use decoding='sample'"
             )
         size = self.config.codebook_size
 
@@ -317,7 +322,7 @@ class SpatialCodec(torch.nn.Module):
         window = torch.hann_window(n_fft)
         signals = np.zeros((2, length), dtype=np.float32)
         signals[0, : len(mono)] = mono
-        signals[1, : len(mono)] = schroeder_allpass(mono, sampling_rate)
+        signals[1, : len(mono)] = schroeder_allpass(mono, sampling_rate, np.float32)
         spectra = torch.stft(torch.from_numpy(signals), n_fft, hop, window=window, return_complex=True)
         direct, diffuse = spectra[0], spectra[1]  # (bins, frames)
 
@@ -331,7 +336,7 @@ class SpatialCodec(torch.nn.Module):
         frame_beta = torch.from_numpy(np.stack([np.interp(position, cue_frames, b) for b in beta.T]).astype("f4"))
         # the decorrelated copy gets the input's energy per band and frame, but is never boosted: where it lags
         # the input (an onset) it stays quieter, so transients stay out of it
-        gain = (membership @ direct.abs() ** 2) / (membership @ diffuse.abs() ** 2).clamp(min=1e-20)
+        gain = (membership @ power(direct)) / (membership @ power(diffuse)).clamp(min=1e-20)
         frame_beta = frame_beta * gain.clamp(max=1.0).sqrt()
         side = frame_alpha[band] * direct + frame_beta[band] * diffuse
         return torch.istft(side, n_fft, hop, window=window, length=length)[: len(mono)].numpy()

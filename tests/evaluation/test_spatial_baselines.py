@@ -13,11 +13,12 @@ from mono2stereo.modeling.tiny import tiny_model
 RATE = 16000
 
 
-def test_mean_decoding_ignores_the_seed_and_keeps_the_mid():
+@pytest.mark.parametrize("decoding", ["mean", "mean-magnitude", "median"])
+def test_mean_decoding_ignores_the_seed_and_keeps_the_mid(decoding):
     pipeline = Mono2StereoPipeline(tiny_model(spatial=True))
     mono = (np.random.default_rng(0).standard_normal(RATE) * 0.1).astype(np.float32)
-    first = pipeline(mono, RATE, seed=0, decoding="mean").audio
-    assert np.array_equal(first, pipeline(mono, RATE, seed=1, decoding="mean").audio)
+    first = pipeline(mono, RATE, seed=0, decoding=decoding).audio
+    assert np.array_equal(first, pipeline(mono, RATE, seed=1, decoding=decoding).audio)
     assert not np.array_equal(first, pipeline(mono, RATE, seed=0).audio)
     assert np.max(np.abs(first.mean(axis=1) - mono)) < 1e-6
 

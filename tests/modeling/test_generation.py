@@ -80,3 +80,30 @@ def test_sampling_follows_the_distribution():
     tokens = sample_tokens(logits, 1.0, 0, 0.0, torch.Generator().manual_seed(0))
     counts = torch.bincount(tokens, minlength=3).float() / tokens.numel()
     assert torch.allclose(counts, probabilities, atol=0.015)
+
+
+def test_mean_magnitude_decoding_keeps_the_size_of_a_level_difference_whose_side_is_uncertain():
+    from mono2stereo.modeling.generation import expected_values
+
+    values = torch.tensor([[-6.0, 0.0, 6.0], [0.2, 0.6, 1.0]])  # a level difference's codebook, a coherence's
+    probabilities = torch.tensor([[[0.45, 0.1, 0.45], [0.0, 0.5, 0.5]], [[0.1, 0.0, 0.9], [0.5, 0.5, 0.0]]])
+    mean = expected_values(probabilities, values, magnitudes=False)[..., 0]
+    sized = expected_values(probabilities, values, magnitudes=True)[..., 0]
+    assert mean[0, 0] == pytest.approx(0.0, abs=1e-6)  # either side equally likely: the mean is the centre
+    assert sized[0, 0] == pytest.approx(5.4)  # expected size 0.9 * 6, on the (tied) positive side
+    assert sized[1, 0] == pytest.approx(6.0)  # one side likelier: its sign, the expected size (|-6| and |6|)
+    assert sized[1, 0] > 0 and torch.equal(sized[:, 1], mean[:, 1])  # coherences are mean-decoded either way
+    flipped = expected_values(probabilities.flip(-1), values, magnitudes=True)[..., 0]
+    assert flipped[1, 0] == pytest.approx(-sized[1, 0].item())  # mirror the distribution, mirror the decoding
+
+
+def test_median_decoding_takes_the_token_where_half_the_probability_is_reached():
+    from mono2stereo.modeling.generation import decoded_tokens
+
+    values = torch.tensor([[0.0, 0.5, 0.9, 1.0]])  # a coherence grid: most weight near 1, a long tail below
+    probabilities = torch.tensor([[[0.3, 0.1, 0.2, 0.4]]])
+    assert decoded_tokens(probabilities, values, "median").tolist() == [[2]]  # 0.3, 0.4, 0.6: token 2 reaches 1/2
+    # the mean, 0.63, is nearest 0.5: a value the model gives only a tenth of its weight
+    assert decoded_tokens(probabilities, values, "mean").tolist() == [[1]]
+    with pytest.raises(ValueError, match="statistic"):
+        decoded_tokens(probabilities, values, "mode")
