@@ -93,6 +93,9 @@ class Mono2StereoConfig(PreTrainedConfig):
         attention_dropout (`float`): dropout on attention weights.
         condition_dropout (`float`): probability, while training, of replacing the style and width with the
             unconditional ones, so classifier-free guidance can be used.
+        context_dropout (`float`): probability, while training, of replacing each of the decoder's input tokens
+            (the previous stereo tokens of teacher forcing) with the special token, so the model must read the mono
+            and its conditions instead of continuing its context; 0 (the default) leaves teacher forcing as it is.
         initializer_range (`float`): standard deviation of the normal initialisation.
         random_mirror (`bool`): at inference, an EnCodec model's generated stereo is mirrored (L and R swapped, the
             side negated) for the seeds whose first draw says so, half of them: a mono input says nothing about
@@ -118,6 +121,7 @@ class Mono2StereoConfig(PreTrainedConfig):
     dropout: float = 0.1
     attention_dropout: float = 0.0
     condition_dropout: float = 0.1
+    context_dropout: float = 0.0
     initializer_range: float = 0.02
     random_mirror: bool = True
 
@@ -201,7 +205,7 @@ class Mono2StereoConfig(PreTrainedConfig):
             value = getattr(self, field)
             if not isinstance(value, int) or isinstance(value, bool):
                 fail(field, value, "must be an integer")
-        for field in ("dropout", "attention_dropout", "condition_dropout", "initializer_range"):
+        for field in ("dropout", "attention_dropout", "condition_dropout", "context_dropout", "initializer_range"):
             if not isinstance(getattr(self, field), (int, float)):
                 fail(field, getattr(self, field), "must be a number")
         for field in _INTEGER_FIELDS:
@@ -228,7 +232,7 @@ class Mono2StereoConfig(PreTrainedConfig):
         low_high = self.width_db_range
         if len(low_high) != 2 or not low_high[0] < low_high[1]:
             fail("width_db_range", low_high, "must be [low, high] with low < high")
-        for field in ("dropout", "attention_dropout", "condition_dropout"):
+        for field in ("dropout", "attention_dropout", "condition_dropout", "context_dropout"):
             if not 0.0 <= getattr(self, field) < 1.0:
                 fail(field, getattr(self, field), "must be in [0, 1)")
         if self.initializer_range <= 0:

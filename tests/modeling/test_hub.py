@@ -63,6 +63,7 @@ def test_a_pickled_checkpoint_is_refused(tmp_path):
         ("num_decoder_layers", -1),
         ("window_frames", 0),
         ("dropout", 1.0),
+        ("context_dropout", -0.1),
         ("styles", []),
         ("styles", ["modern", "modern"]),
         ("width_db_range", [6.0, -40.0]),

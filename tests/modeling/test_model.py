@@ -78,3 +78,18 @@ def test_width_control_is_the_side_to_mid_ratio_in_db():
     assert stereo_width_db(torch.stack([signal, signal])) < -70  # dual mono: no side
     # L = s, R = s / 2: mid 0.75 s, side 0.25 s, so the ratio is 20 log10(1/3) = -9.54 dB.
     assert abs(stereo_width_db(torch.stack([signal, 0.5 * signal])).item() - 20 * math.log10(1 / 3)) < 1e-3
+
+
+def test_context_dropout_hides_the_teacher_forced_tokens_while_training_only():
+    overrides = dict(dropout=0.0, condition_dropout=0.0, context_dropout=1 - 1e-9)
+    model = tiny_model(spatial=True, **overrides)
+    features = torch.randn(2, model.config.num_mono_channels, 12)
+    first = torch.randint(0, model.config.codebook_size, (2, model.config.num_stereo_codebooks, 12))
+    second = torch.randint(0, model.config.codebook_size, first.shape)
+    model.train()
+    # every input token replaced by the special one: the predictions cannot depend on the tokens given
+    assert torch.equal(model(features, first).logits, model(features, second).logits)
+    model.eval()  # at inference the context is the context
+    assert not torch.equal(model(features, first).logits, model(features, second).logits)
+    plain = tiny_model(spatial=True, dropout=0.0, condition_dropout=0.0)
+    assert torch.equal(plain(features, first).logits, model(features, first).logits)  # same seed, same weights
