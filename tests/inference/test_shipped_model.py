@@ -16,8 +16,8 @@ def test_the_shipped_default_model_is_small_loads_and_has_its_card():
     assert set(model.config.styles) >= {"modern", "vintage", "wide", "narrow"}
     card = ModelCard.load(SHIPPED_MODEL_DIR / "README.md")
     assert card.data.library_name == "mono2stereo" and card.data.pipeline_tag == "audio-to-audio"
-    assert "configs/train/default-24k.yaml" in card.text and "ild_distance_db" in card.text
-    assert model.config.channel_layout == "mid-side" and "configs/train/default-24k-ms.yaml" in card.text
+    assert "configs/train/spatial-corpus-mt-cd.yaml" in card.text and "ild_distance_db" in card.text
+    assert model.config.is_spatial and "| metric | this model | dsp:allpass | dsp:dual |" in card.text
 
 
 def test_the_readme_main_command_upmixes_the_example_with_the_default_model(tmp_path, monkeypatch, capsys):
@@ -30,6 +30,6 @@ def test_the_readme_main_command_upmixes_the_example_with_the_default_model(tmp_
     stereo, rate = sf.read(tmp_path / "stereo.wav", dtype="float64")
     mono, input_rate = sf.read(example, dtype="float64")
     assert rate == input_rate and stereo.shape == (len(mono), 2)
-    # mid-side rendering: the fold-down is the input (24-bit output), and the model added a side
+    # the fold-down is the input (24-bit output), and the model added a side
     assert np.abs(stereo.mean(axis=1) - mono).max() < 1e-5
     assert np.abs(stereo[:, 0] - stereo[:, 1]).max() > 1e-3
