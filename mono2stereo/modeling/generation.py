@@ -83,9 +83,8 @@ def generate_stereo_codes(
     the model's distribution instead of a sample: mean decoding, the estimate a regression model with the same
     network would make; codebooks whose row is NaN are sampled still. `statistic` says which value (see
     `decoded_tokens`): `mean`, `magnitude` (signed codebooks at their expected magnitude, on the likelier side) or
-    `median`. Returns codes in the
-    undelayed layout. A sampling setting left at None comes from the model's `generation_settings` (its
-    `generation_config.json`).
+    `median`. Returns codes in the undelayed layout. A sampling setting left at None comes from the model's
+    `generation_settings` (its `generation_config.json`).
     """
     sampling = model.generation_settings.with_overrides(
         temperature=temperature, top_k=top_k, top_p=top_p, guidance_scale=guidance_scale

@@ -35,6 +35,21 @@ def self_mirror_count(size: int) -> int:
     return count + (size - count) % 2
 
 
+def mirror_closed_table(
+    own_coherence: torch.Tensor, pair_ild: torch.Tensor, pair_coherence: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A table `(..., size, 2B)` in the layout the quantizer keeps, and its mirror permutation `(size,)`: first the
+    self-mirror entries `(0, w)` of `own_coherence (..., own, B)`, then each pair `(u, v), (-u, v)` of
+    `pair_ild, pair_coherence (..., pairs, B)` side by side, each pair member the other's mirror."""
+    own = own_coherence.shape[-2]
+    first = torch.cat([pair_ild, pair_coherence], -1)
+    mirrored = torch.cat([-pair_ild, pair_coherence], -1)
+    own_entries = torch.cat([torch.zeros_like(own_coherence), own_coherence], -1)
+    table = torch.cat([own_entries, torch.stack([first, mirrored], -2).flatten(-3, -2)], -2)
+    index = torch.arange(own, table.shape[-2])
+    return table, torch.cat([torch.arange(own), index + 1 - 2 * ((index - own) % 2)])
+
+
 def nearest_entries(
     residual: torch.Tensor, own: torch.Tensor, pair_ild: torch.Tensor, pair_coherence: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -175,4 +190,4 @@ class ResidualCueQuantizer(torch.nn.Module):
         return self
 
 
-__all__ = ["ResidualCueQuantizer", "RVQ_TABLES_FILE", "nearest_entries", "self_mirror_count"]
+__all__ = ["ResidualCueQuantizer", "RVQ_TABLES_FILE", "mirror_closed_table", "nearest_entries", "self_mirror_count"]

@@ -8,7 +8,7 @@ from .codec import randomize_codebooks, tiny_codec_config
 from .configuration import Mono2StereoConfig
 from .model import Mono2StereoModel
 from .spatial_codec import SpatialCodecConfig
-from .spatial_rvq import ResidualCueQuantizer, self_mirror_count
+from .spatial_rvq import ResidualCueQuantizer, mirror_closed_table, self_mirror_count
 
 
 def tiny_config(**overrides) -> Mono2StereoConfig:
@@ -54,13 +54,10 @@ def randomize_rvq_tables(quantizer: ResidualCueQuantizer, generator: torch.Gener
     stages, size, width = quantizer.tables.shape
     bands, own = width // 2, self_mirror_count(size)
     scale = 0.5 ** torch.arange(stages, dtype=torch.float32)[:, None, None]
-    own_entries = torch.cat([torch.zeros(stages, own, bands), torch.rand(stages, own, bands, generator=generator)], 2)
+    own_coherence = torch.rand(stages, own, bands, generator=generator)
     first = torch.randn(stages, (size - own) // 2, width, generator=generator)
-    mirrored = torch.cat([-first[..., :bands], first[..., bands:]], 2)
-    tables = torch.cat([own_entries, torch.stack([first, mirrored], 2).flatten(1, 2)], 1) * scale
-    index = torch.arange(own, size)
-    mirror = torch.cat([torch.arange(own), index + 1 - 2 * ((index - own) % 2)]).repeat(stages, 1)
-    quantizer.set_tables(tables, mirror)
+    tables, mirror = mirror_closed_table(own_coherence, first[..., :bands], first[..., bands:])
+    quantizer.set_tables(tables * scale, mirror.repeat(stages, 1))
     return quantizer
 
 

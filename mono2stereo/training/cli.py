@@ -205,15 +205,13 @@ def run_train_codec(args: argparse.Namespace) -> int:
 
 def run_release(args: argparse.Namespace) -> int:
     """Handler of `mono2stereo release`."""
-    from .release import evaluation_metrics, evaluation_results, load_facts, release_model
+    from .release import load_facts, release_model, released_and_baselines
 
     try:
         facts = load_facts(args.facts)
         metrics = baselines = None
         if args.metrics:
-            system = args.system or args.run_dir
-            metrics = evaluation_metrics(args.metrics, system)
-            baselines = {name: row for name, row in evaluation_results(args.metrics).items() if name != system}
+            metrics, baselines = released_and_baselines(args.metrics, args.system or args.run_dir)
         folder = release_model(args.run_dir, args.output_dir, facts, metrics, args.checkpoint, baselines)
     except (OSError, ValueError) as error:
         raise CommandError(str(error)) from None

@@ -56,10 +56,18 @@ def evaluation_results(results_json: str | Path) -> dict[str, dict[str, float]]:
 
 def evaluation_metrics(results_json: str | Path, system: str) -> dict[str, float]:
     """The mean scores of one system from a `mono2stereo eval` results.json."""
+    return released_and_baselines(results_json, system)[0]
+
+
+def released_and_baselines(
+    results_json: str | Path, system: str
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """From one read of a `mono2stereo eval` results.json: the mean scores of `system`, and those of every other
+    system of the same evaluation by name (the card's further columns)."""
     results = evaluation_results(results_json)
     if system not in results:
         raise ValueError(f"system {system!r} is not in {results_json}; it has {', '.join(results)}")
-    return results[system]
+    return results.pop(system), results
 
 
 def load_run(run_dir: str | Path, checkpoint: int | None = None) -> Mono2StereoModel:

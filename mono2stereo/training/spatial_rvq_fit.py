@@ -30,7 +30,13 @@ from tqdm.auto import tqdm
 from ..audio import AUDIO_EXTENSIONS
 from ..inference.resampling import resample
 from ..modeling.spatial_codec import SpatialCodec, SpatialCodecConfig
-from ..modeling.spatial_rvq import ENCODE_CHUNK, ResidualCueQuantizer, nearest_entries, self_mirror_count
+from ..modeling.spatial_rvq import (
+    ENCODE_CHUNK,
+    ResidualCueQuantizer,
+    mirror_closed_table,
+    nearest_entries,
+    self_mirror_count,
+)
 
 
 def audio_files(folder: str | os.PathLike, max_files: int | None = None, seed: int = 0) -> list[Path]:
@@ -81,12 +87,7 @@ def fit_stage(
         empty = counts == 0  # re-seeded from random frames
         means[empty] = residual[torch.randint(len(residual), (int(empty.sum()),), generator=generator)]
         own, pair_ild, pair_coherence = means[:own_count, bands:], means[own_count:, :bands], means[own_count:, bands:]
-    first = torch.cat([pair_ild, pair_coherence], 1)
-    mirrored = torch.cat([-pair_ild, pair_coherence], 1)
-    table = torch.cat([torch.cat([torch.zeros_like(own), own], 1), torch.stack([first, mirrored], 1).flatten(0, 1)])
-    index = torch.arange(own_count, size)
-    mirror = torch.cat([torch.arange(own_count), index + 1 - 2 * ((index - own_count) % 2)])
-    return table, mirror
+    return mirror_closed_table(own, pair_ild, pair_coherence)
 
 
 def fit_quantizer(
