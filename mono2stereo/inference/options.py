@@ -19,9 +19,12 @@ MAX_BATCH_SIZE = 1024
 MAX_WINDOW_SECONDS = 3600.0
 TARGET_WIDTH_DB_RANGE = (-100.0, 40.0)
 CHANNELS = ("mid", "left", "right")  # what a stereo input becomes before upmixing
-# How a model's tokens are chosen: sampled, or for a spatial model the cue nearest to the expected one ("mean"),
-# or the level differences so and the coherences sampled ("mean-level").
-DECODINGS = ("sample", "mean", "mean-level", "mean-magnitude", "median")
+# How a model's tokens are chosen: sampled, or for a spatial model sampled at a smooth random field of quantiles
+# ("quantile"), the cue nearest to the expected one ("mean"), or the level differences so and the coherences sampled
+# ("mean-level").
+DECODINGS = ("sample", "mean", "mean-level", "mean-magnitude", "median", "quantile")
+SAMPLED_DECODINGS = ("sample", "quantile")  # the decodings that draw tokens, so work with any tokenizer
+MAX_QUANTILE_SECONDS = 60.0
 # the statistic of the model's distribution each decoding but `sample` takes (`generation.decoded_tokens`)
 DECODING_STATISTICS = {"mean": "mean", "mean-level": "mean", "mean-magnitude": "magnitude", "median": "median"}
 
@@ -84,10 +87,16 @@ def check_generation_settings(
     guidance_scale: float | None = None,
     decoding: str | None = None,
     target_width_db: float | None = None,
+    quantile_seconds: float | None = None,
+    quantile_band_correlation: float | None = None,
 ) -> None:
     """Raise a ValueError naming the first generation setting out of its range; None (not given) passes."""
     if decoding is not None and decoding not in DECODINGS:
         raise ValueError(f"{_named('decoding', decoding)} must be one of {', '.join(DECODINGS)}")
+    if quantile_seconds is not None:
+        check_number("quantile_seconds", quantile_seconds, 0.0, MAX_QUANTILE_SECONDS, " s (0: independent frames)")
+    if quantile_band_correlation is not None:
+        check_number("quantile_band_correlation", quantile_band_correlation, 0.0, 1.0)
     if target_width_db is not None:
         check_number("target_width_db", target_width_db, *TARGET_WIDTH_DB_RANGE, " dB")
     if temperature is not None:
@@ -141,4 +150,5 @@ __all__ = [
     "CHANNELS",
     "DECODING_STATISTICS",
     "DECODINGS",
+    "SAMPLED_DECODINGS",
 ]

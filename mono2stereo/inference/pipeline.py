@@ -22,7 +22,7 @@ from .audio_io import check_audio, fold_level_db, fold_to_mono, fold_warning
 from .block_render import ArraySink, AudioSink, render_cues, render_song
 from .default_model import default_model_path
 from .dsp_pipeline import DspPipeline
-from .options import DECODING_STATISTICS, DECODINGS, check_seed, check_upmix_options
+from .options import DECODING_STATISTICS, DECODINGS, SAMPLED_DECODINGS, check_seed, check_upmix_options
 from .output import UpmixOutput
 from .render_modes import DEFAULT_RENDER, render_mode
 from .resampling import resampled_length
@@ -150,8 +150,10 @@ class Mono2StereoPipeline(WindowedGeneration):
             raise ValueError(
                 f"decoding={decoding!r} must be 'sample', or for a spatial model one of {', '.join(DECODINGS[1:])}"
             )
-        if decoding != "sample" and self.model.config.codec.is_rvq:
-            raise ValueError(f"decoding={decoding!r} needs scalar cue tokens; this model's are rvq: use 'sample'")
+        if decoding not in SAMPLED_DECODINGS and self.model.config.codec.is_rvq:
+            raise ValueError(
+                f"decoding={decoding!r} needs scalar cue tokens; this model's are rvq: use 'sample' or 'quantile'"
+            )
         return (seed, *self.window_frames(window_seconds, overlap_seconds))
 
     @torch.no_grad()
@@ -204,7 +206,9 @@ class Mono2StereoPipeline(WindowedGeneration):
                 or `mean-level`: the level differences so, the coherences sampled, or `mean-magnitude`: as `mean`
                 but each level difference at its expected size, on the side the model finds more likely (the
                 mean of a model unsure of the side is pulled to the centre), or `median`: every cue at the median
-                of the model's distribution. None takes the model's own.
+                of the model's distribution, or `quantile`: sampled at quantiles that drift smoothly over time and
+                partly together over bands (`modeling.quantile_field`; the model's `quantile_seconds` and
+                `quantile_band_correlation`), so cues do not jump from frame to frame. None takes the model's own.
             channel: what stereo input becomes: `mid` (the fold-down), `left` or `right`.
         """
         settings = dict(
@@ -306,7 +310,9 @@ class Mono2StereoPipeline(WindowedGeneration):
             top_k=top_k,
             top_p=top_p,
         )
-        if decoding != "sample":
+        if decoding == "quantile":
+            sampling["quantile_field"] = (shipped.quantile_seconds, shipped.quantile_band_correlation)
+        elif decoding != "sample":
             sampling["token_values"] = self.model.codec.token_values(coherence=decoding != "mean-level").to(
                 self.device
             )

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ..modeling.codec import num_frames
+from ..modeling.quantile_field import quantile_field, window_quantiles
 from .spool import AudioSpool
 from .windowing import plan_windows
 
@@ -125,8 +126,15 @@ class WindowedGeneration:
         def decode(codes: torch.Tensor) -> np.ndarray:
             return codec.detokenize(codes).float().cpu().numpy()
 
+        fields = None
+        if "quantile_field" in sampling:  # one field per output, drawn before any window
+            seconds, correlation = sampling.pop("quantile_field")
+            frames = num_frames(len(mono), self.model.config.hop_length)
+            groups, rate = codec.codebook_groups(), codec.config.frame_rate
+            generator = sampling.get("generator")
+            fields = [quantile_field(groups, frames, rate, seconds, correlation, generator) for _ in outputs]
         self._generate_windows(
-            mono, outputs, window_frames, overlap_frames, batch_size, progress, decode, 1, **sampling
+            mono, outputs, window_frames, overlap_frames, batch_size, progress, decode, 1, fields=fields, **sampling
         )
 
     def _generate_windows(
@@ -139,6 +147,7 @@ class WindowedGeneration:
         progress: Progress | None,
         decode: Callable[[torch.Tensor], np.ndarray],
         resolution: int,
+        fields: list[torch.Tensor] | None = None,
         **sampling,
     ) -> None:
         """The window loop of `generate_into` and `generate_cues_into`.
@@ -147,7 +156,8 @@ class WindowedGeneration:
         a time; window `i` of every segment and variant is encoded, generated and decoded in one batch, continuing
         from the last `overlap_frames` codes of window `i - 1`. `decode` turns a batch of generated codes into
         `(rows, window_frames * resolution, ...)`, which is crossfaded into `outputs` (arrays or spools, one per
-        variant, `resolution` values per codec frame), up to each output's length.
+        variant, `resolution` values per codec frame), up to each output's length. `fields`, one `(codebooks,
+        frames)` quantile field per output over the whole song, give the windows' sampling quantiles.
         """
         if not 1 <= len(outputs) <= batch_size:
             raise ValueError(f"{len(outputs)} variants cannot be generated in a batch of {batch_size}")
@@ -167,6 +177,9 @@ class WindowedGeneration:
             batch = torch.from_numpy(np.tile(windows, (len(outputs), 1))).to(self.device)  # row = variant, segment
             mono_codes = self.model.encode_mono(batch)
             prefix = None if previous is None else previous[..., -plan.overlap_frames :]
+            if fields is not None:
+                quantiles = [window_quantiles(field, starts, plan.window_frames) for field in fields]
+                sampling["quantiles"] = torch.cat(quantiles).to(self.device)
             previous = self.model.generate(mono_codes, prefix_codes=prefix, **sampling)
             decoded = decode(previous)  # (rows, window_frames * resolution, ...)
             for row, values in enumerate(decoded):

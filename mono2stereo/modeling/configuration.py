@@ -95,7 +95,8 @@ class Mono2StereoConfig(PreTrainedConfig):
             unconditional ones, so classifier-free guidance can be used.
         context_dropout (`float`): probability, while training, of replacing each of the decoder's input tokens
             (the previous stereo tokens of teacher forcing) with the special token, so the model must read the mono
-            and its conditions instead of continuing its context; 0 (the default) leaves teacher forcing as it is.
+            and its conditions instead of continuing its context; 0 (the default) leaves teacher forcing as it is,
+            and 1 makes the model context-free (`context_free`): each window is then generated in one pass.
         initializer_range (`float`): standard deviation of the normal initialisation.
         random_mirror (`bool`): at inference, an EnCodec model's generated stereo is mirrored (L and R swapped, the
             side negated) for the seeds whose first draw says so, half of them: a mono input says nothing about
@@ -232,9 +233,11 @@ class Mono2StereoConfig(PreTrainedConfig):
         low_high = self.width_db_range
         if len(low_high) != 2 or not low_high[0] < low_high[1]:
             fail("width_db_range", low_high, "must be [low, high] with low < high")
-        for field in ("dropout", "attention_dropout", "condition_dropout", "context_dropout"):
+        for field in ("dropout", "attention_dropout", "condition_dropout"):
             if not 0.0 <= getattr(self, field) < 1.0:
                 fail(field, getattr(self, field), "must be in [0, 1)")
+        if not 0.0 <= self.context_dropout <= 1.0:
+            fail("context_dropout", self.context_dropout, "must be in [0, 1] (1: context-free)")
         if self.initializer_range <= 0:
             fail("initializer_range", self.initializer_range, "must be positive")
         if not isinstance(self.random_mirror, bool):
@@ -244,6 +247,12 @@ class Mono2StereoConfig(PreTrainedConfig):
     def is_spatial(self) -> bool:
         """Whether the model writes a spatial codec's cue tokens (else two EnCodec-coded signals)."""
         return isinstance(self.codec, SpatialCodecConfig)
+
+    @property
+    def context_free(self) -> bool:
+        """Whether training hid every context token (`context_dropout` 1): the decoder has only ever read the mono
+        and its conditions, so generation predicts a whole window in one pass (`generation.predict_positions`)."""
+        return self.context_dropout >= 1.0
 
     @property
     def sampling_rate(self) -> int:

@@ -33,14 +33,20 @@ def sample_tokens(
     top_k: int,
     top_p: float,
     generator: torch.Generator | None,
+    quantiles: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Draw one token per row of `logits (..., vocabulary)`; `temperature=0` is greedy."""
+    """Draw one token per row of `logits (..., vocabulary)`; `temperature=0` is greedy. With `quantiles (...)` in
+    (0, 1), each row takes the token at its quantile instead of a uniform draw (`quantile_field`)."""
     if temperature <= 0:
         return logits.argmax(-1)
     logits = filter_logits(logits.float() / temperature, top_k, top_p)
     # Inverse-CDF sampling: exact, and much faster on CPU than torch.multinomial for many small rows.
     cumulative = logits.softmax(-1).reshape(-1, logits.shape[-1]).cumsum(-1)
-    uniform = torch.rand(cumulative.shape[0], 1, generator=generator, device=logits.device) * cumulative[:, -1:]
+    if quantiles is None:
+        uniform = torch.rand(cumulative.shape[0], 1, generator=generator, device=logits.device)
+    else:
+        uniform = quantiles.reshape(-1, 1).to(cumulative)
+    uniform = uniform * cumulative[:, -1:]
     tokens = torch.searchsorted(cumulative, uniform, right=True).clamp_(max=logits.shape[-1] - 1)
     return tokens.view(logits.shape[:-1])
 
@@ -71,6 +77,7 @@ def generate_stereo_codes(
     use_cache: bool = True,
     token_values: torch.Tensor | None = None,
     statistic: str = "mean",
+    quantiles: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Generate stereo codes `(batch, stereo_codebooks, frames)` for the mono conditioning `(batch, rows, frames)`
     (`model.encode_mono`: mono codes, or a spatial model's mono features).
@@ -83,8 +90,13 @@ def generate_stereo_codes(
     the model's distribution instead of a sample: mean decoding, the estimate a regression model with the same
     network would make; codebooks whose row is NaN are sampled still. `statistic` says which value (see
     `decoded_tokens`): `mean`, `magnitude` (signed codebooks at their expected magnitude, on the likelier side) or
-    `median`. Returns codes in the undelayed layout. A sampling setting left at None comes from the model's
-    `generation_settings` (its `generation_config.json`).
+    `median`. With `quantiles (batch, stereo_codebooks, frames)` in (0, 1) (`quantile_field.window_quantiles`),
+    the sampled tokens are taken at those quantiles of their distributions instead of drawn. Returns codes in the
+    undelayed layout. A sampling setting left at None comes from the model's `generation_settings` (its
+    `generation_config.json`).
+
+    A model trained with every context token hidden (`config.context_free`) never read its own tokens, so all
+    positions of a window are predicted in one pass of the decoder, from the mono and the conditions alone.
     """
     sampling = model.generation_settings.with_overrides(
         temperature=temperature, top_k=top_k, top_p=top_p, guidance_scale=guidance_scale
@@ -96,9 +108,64 @@ def generate_stereo_codes(
     mono, style_ids, width_db = conditioning_rows(model, mono_codes, style, width_db, guided)
     context = model.decoder_context(mono, style_ids, width_db)
     tokens, forced = initial_tokens(model, mono_codes, prefix_codes, context.copy_tokens)
+    if quantiles is not None:
+        quantiles = delayed_quantiles(model, quantiles, mono_codes)
+    if model.config.context_free:
+        decoding = (token_values, statistic, quantiles)
+        tokens = predict_positions(model, tokens, forced, context, sampling, generator, *decoding)
+        return revert_delay_pattern(tokens, model.delays)
     cache = empty_cache(model, mono.shape[0], tokens.shape[-1], context.mono_states) if use_cache else None
-    tokens = sample_positions(model, tokens, forced, context, cache, sampling, generator, token_values, statistic)
+    tokens = sample_positions(
+        model, tokens, forced, context, cache, sampling, generator, token_values, statistic, quantiles
+    )
     return revert_delay_pattern(tokens, model.delays)
+
+
+def delayed_quantiles(model, quantiles: torch.Tensor, mono_codes: torch.Tensor) -> torch.Tensor:
+    """Quantiles `(batch, C, frames)` in the delayed layout `(batch, C, length)`; positions holding no frame: 0.5."""
+    expected = (mono_codes.shape[0], model.config.num_stereo_codebooks, mono_codes.shape[-1])
+    if tuple(quantiles.shape) != expected:
+        raise ValueError(f"quantiles {tuple(quantiles.shape)} must be {expected} (batch, stereo codebooks, frames)")
+    delayed = torch.full((*expected[:2], delayed_length(expected[2], model.delays)), 0.5, device=mono_codes.device)
+    for c, delay in enumerate(model.delays):
+        delayed[:, c, delay : delay + expected[2]] = quantiles[:, c]
+    return delayed
+
+
+def guided_logits(logits: torch.Tensor, guidance_scale: float) -> torch.Tensor:
+    """Classifier-free guidance: rows `[conditional; unconditional]` combined into one half (1 leaves them)."""
+    if guidance_scale == 1.0:
+        return logits
+    conditional, unconditional = logits.float().chunk(2)
+    return unconditional + guidance_scale * (conditional - unconditional)
+
+
+def predict_positions(
+    model,
+    tokens: torch.Tensor,
+    forced: torch.Tensor,
+    context: DecoderContext,
+    sampling: dict,
+    generator: torch.Generator | None,
+    token_values: torch.Tensor | None = None,
+    statistic: str = "mean",
+    quantiles: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Fill the positions of `tokens (batch, C, length)` that are not `forced` in one decoder pass whose inputs are
+    all the special token: a context-free model's (see `generate_stereo_codes`)."""
+    guided = sampling["guidance_scale"] != 1.0
+    hidden = torch.full_like(tokens, model.config.special_token_id)
+    logits = model.decode_step(
+        torch.cat([hidden, hidden]) if guided else hidden,
+        context.mono_states,
+        context.condition,
+        context.copy_tokens,
+    )  # (rows, C, length, vocabulary)
+    logits = guided_logits(logits, sampling["guidance_scale"]).transpose(1, 2)  # (batch, length, C, vocabulary)
+    picked = pick_tokens(
+        logits, sampling, generator, token_values, statistic, None if quantiles is None else quantiles.transpose(1, 2)
+    ).transpose(1, 2)
+    return torch.where(forced, tokens, picked)
 
 
 def check_generation_inputs(
@@ -199,6 +266,7 @@ def sample_positions(
     generator: torch.Generator | None,
     token_values: torch.Tensor | None = None,
     statistic: str = "mean",
+    quantiles: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fill the positions of `tokens (batch, C, length)` that are not `forced`, one delayed position at a time.
 
@@ -224,10 +292,9 @@ def sample_positions(
             cache,
             tables,
         )[:, :, -1]  # (rows, C, vocabulary)
-        if guided:
-            conditional, unconditional = logits.float().chunk(2)
-            logits = unconditional + guidance_scale * (conditional - unconditional)
-        picked = pick_tokens(logits, sampling, generator, token_values, statistic)
+        logits = guided_logits(logits, guidance_scale)
+        at = None if quantiles is None else quantiles[:, :, position]
+        picked = pick_tokens(logits, sampling, generator, token_values, statistic, at)
         tokens[:, :, position] = torch.where(forced[:, position], tokens[:, :, position], picked)
     return tokens
 
@@ -268,17 +335,19 @@ def pick_tokens(
     generator: torch.Generator | None,
     token_values: torch.Tensor | None,
     statistic: str = "mean",
+    quantiles: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """One token per row and codebook of `logits (batch, C, vocabulary)`: sampled, or with `token_values` a
-    statistic of the model's distribution (mean decoding; see `decoded_tokens`); codebooks whose row of values is NaN
-    stay sampled."""
+    """One token per row and codebook of `logits (..., C, vocabulary)`: sampled (at `quantiles (..., C)` when
+    given), or with `token_values` a statistic of the model's distribution (mean decoding; see `decoded_tokens`);
+    codebooks whose row of values is NaN stay sampled."""
+    settings = (sampling["temperature"], sampling["top_k"], sampling["top_p"], generator, quantiles)
     if token_values is None:
-        return sample_tokens(logits, sampling["temperature"], sampling["top_k"], sampling["top_p"], generator)
+        return sample_tokens(logits, *settings)
     decoded = decoded_tokens(logits.float().softmax(-1), token_values, statistic)
     sampled_rows = token_values[:, 0].isnan()
     if not sampled_rows.any():  # every codebook decoded: no draw, so nothing depends on the generator
         return decoded
-    sampled = sample_tokens(logits, sampling["temperature"], sampling["top_k"], sampling["top_p"], generator)
+    sampled = sample_tokens(logits, *settings)
     return torch.where(sampled_rows, sampled, decoded)
 
 

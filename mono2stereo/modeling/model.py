@@ -343,7 +343,9 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         targets = apply_delay_pattern(stereo_codes, self.delays, special)
         length = delayed_length(num_frames, self.delays)
         inputs = self.decoder_inputs(targets, 0, length - 1)
-        if self.training and self.config.context_dropout > 0:
+        if self.config.context_free:  # hidden in evaluation too, as generation has it
+            inputs = torch.full_like(inputs, special)
+        elif self.training and self.config.context_dropout > 0:
             dropped = torch.rand(inputs.shape, device=device) < self.config.context_dropout
             inputs = inputs.masked_fill(dropped, special)
         logits = self.decode_step(inputs, context.mono_states, context.condition, context.copy_tokens)

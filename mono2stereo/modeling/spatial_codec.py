@@ -211,6 +211,14 @@ class SpatialCodec(torch.nn.Module):
             pair[1] = float("nan")
         return pair.repeat(self.config.num_bands, 1)
 
+    def codebook_groups(self) -> torch.Tensor:
+        """Which cue each codebook codes, `(num_codebooks,)`: 0 for a band's level difference, 1 for its coherence
+        (the scalar tokenizer's `[ILD, coherence]` per band); every `rvq` stage codes the whole frame, group 0. The
+        codebooks of one group share part of a `quantile_field`."""
+        if self.rvq is not None:
+            return torch.zeros(self.config.num_codebooks, dtype=torch.long)
+        return torch.arange(self.config.num_codebooks) % 2
+
     # ----- the stereo codec interface, as the EnCodec layouts have it (`encodec_layouts`) -----
 
     needs_mirrored_codes: ClassVar[bool] = False  # a swap works on the tokens alone
