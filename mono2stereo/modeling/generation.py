@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import torch
 
-from .delay_pattern import delay_positions, delayed_length, revert_delay_pattern
+from .delay_pattern import apply_delay_pattern, delay_positions, delayed_length, revert_delay_pattern
 from .layers import KVCache
 
 if TYPE_CHECKING:
@@ -110,14 +111,13 @@ def generate_stereo_codes(
     tokens, forced = initial_tokens(model, mono_codes, prefix_codes, context.copy_tokens)
     if quantiles is not None:
         quantiles = delayed_quantiles(model, quantiles, mono_codes)
+    pick = partial(pick_tokens, sampling=sampling, generator=generator, token_values=token_values, statistic=statistic)
+    guidance_scale = sampling["guidance_scale"]
     if model.config.context_free:
-        decoding = (token_values, statistic, quantiles)
-        tokens = predict_positions(model, tokens, forced, context, sampling, generator, *decoding)
-        return revert_delay_pattern(tokens, model.delays)
-    cache = empty_cache(model, mono.shape[0], tokens.shape[-1], context.mono_states) if use_cache else None
-    tokens = sample_positions(
-        model, tokens, forced, context, cache, sampling, generator, token_values, statistic, quantiles
-    )
+        tokens = predict_positions(model, tokens, forced, context, guidance_scale, pick, quantiles)
+    else:
+        cache = empty_cache(model, mono.shape[0], tokens.shape[-1], context.mono_states) if use_cache else None
+        tokens = sample_positions(model, tokens, forced, context, cache, guidance_scale, pick, quantiles)
     return revert_delay_pattern(tokens, model.delays)
 
 
@@ -126,10 +126,7 @@ def delayed_quantiles(model, quantiles: torch.Tensor, mono_codes: torch.Tensor) 
     expected = (mono_codes.shape[0], model.config.num_stereo_codebooks, mono_codes.shape[-1])
     if tuple(quantiles.shape) != expected:
         raise ValueError(f"quantiles {tuple(quantiles.shape)} must be {expected} (batch, stereo codebooks, frames)")
-    delayed = torch.full((*expected[:2], delayed_length(expected[2], model.delays)), 0.5, device=mono_codes.device)
-    for c, delay in enumerate(model.delays):
-        delayed[:, c, delay : delay + expected[2]] = quantiles[:, c]
-    return delayed
+    return apply_delay_pattern(quantiles.to(mono_codes.device), model.delays, 0.5)
 
 
 def guided_logits(logits: torch.Tensor, guidance_scale: float) -> torch.Tensor:
@@ -145,15 +142,14 @@ def predict_positions(
     tokens: torch.Tensor,
     forced: torch.Tensor,
     context: DecoderContext,
-    sampling: dict,
-    generator: torch.Generator | None,
-    token_values: torch.Tensor | None = None,
-    statistic: str = "mean",
+    guidance_scale: float,
+    pick: Callable[..., torch.Tensor],
     quantiles: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fill the positions of `tokens (batch, C, length)` that are not `forced` in one decoder pass whose inputs are
-    all the special token: a context-free model's (see `generate_stereo_codes`)."""
-    guided = sampling["guidance_scale"] != 1.0
+    all the special token: a context-free model's (see `generate_stereo_codes`). `pick(logits, quantiles=...)` is
+    `pick_tokens` with the call's decoding."""
+    guided = guidance_scale != 1.0
     hidden = torch.full_like(tokens, model.config.special_token_id)
     logits = model.decode_step(
         torch.cat([hidden, hidden]) if guided else hidden,
@@ -161,10 +157,8 @@ def predict_positions(
         context.condition,
         context.copy_tokens,
     )  # (rows, C, length, vocabulary)
-    logits = guided_logits(logits, sampling["guidance_scale"]).transpose(1, 2)  # (batch, length, C, vocabulary)
-    picked = pick_tokens(
-        logits, sampling, generator, token_values, statistic, None if quantiles is None else quantiles.transpose(1, 2)
-    ).transpose(1, 2)
+    logits = guided_logits(logits, guidance_scale).transpose(1, 2)  # (batch, length, C, vocabulary)
+    picked = pick(logits, quantiles=None if quantiles is None else quantiles.transpose(1, 2)).transpose(1, 2)
     return torch.where(forced, tokens, picked)
 
 
@@ -262,18 +256,16 @@ def sample_positions(
     forced: torch.Tensor,
     context: DecoderContext,
     cache: KVCache | None,
-    sampling: dict,
-    generator: torch.Generator | None,
-    token_values: torch.Tensor | None = None,
-    statistic: str = "mean",
+    guidance_scale: float,
+    pick: Callable[..., torch.Tensor],
     quantiles: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Fill the positions of `tokens (batch, C, length)` that are not `forced`, one delayed position at a time.
+    """Fill the positions of `tokens (batch, C, length)` that are not `forced`, one delayed position at a time;
+    `pick(logits, quantiles=...)` is `pick_tokens` with the call's decoding.
 
     Without a cache every step runs the decoder over all positions so far; with one, the first step fills it
     with the positions before the first sampled one and each later step feeds only the newest position.
     """
-    guidance_scale = sampling["guidance_scale"]
     guided = guidance_scale != 1.0
     length = tokens.shape[-1]
     free = ~forced
@@ -293,8 +285,7 @@ def sample_positions(
             tables,
         )[:, :, -1]  # (rows, C, vocabulary)
         logits = guided_logits(logits, guidance_scale)
-        at = None if quantiles is None else quantiles[:, :, position]
-        picked = pick_tokens(logits, sampling, generator, token_values, statistic, at)
+        picked = pick(logits, quantiles=None if quantiles is None else quantiles[:, :, position])
         tokens[:, :, position] = torch.where(forced[:, position], tokens[:, :, position], picked)
     return tokens
 

@@ -6,9 +6,9 @@ Space take each setting from the call when it is given and from the model's file
 without the file gets the defaults below.
 
 The sampling keys carry the names and meanings of transformers' `GenerationConfig` (`temperature`, `top_k`,
-`top_p`, `guidance_scale`; `temperature: 0` means greedy decoding). Two more are ours: `decoding` (`sample`, or for
-a spatial model `mean` / `mean-level` / `mean-magnitude` / `median`, see `Mono2StereoPipeline.__call__`) and
-`target_width_db` (the width asked of the model, side-to-mid in dB; null leaves it free), and for `quantile`
+`top_p`, `guidance_scale`; `temperature: 0` means greedy decoding). The others are ours: `decoding` (`sample`, or for
+a spatial model `quantile` / `mean` / `mean-level` / `mean-magnitude` / `median`, see `Mono2StereoPipeline.__call__`)
+and `target_width_db` (the width asked of the model, side-to-mid in dB; null leaves it free), and for `quantile`
 decoding `quantile_seconds` and `quantile_band_correlation` (see `quantile_field`), so a release can ship the
 decoding it was selected with.
 """
