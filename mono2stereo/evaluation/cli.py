@@ -43,13 +43,18 @@ def eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--num-variants", type=int, default=1, help="upmixes per track for model systems; scores are best-of-N"
     )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        help="windows a model system generates at once (default: the model's own, as `mono2stereo upmix` uses)",
+    )
     parser.set_defaults(handler=run_eval)
 
 
 PARSERS = {"eval": eval_arguments}  # see mono2stereo.cli
 
 
-def resolve_systems(names: list[str], num_variants: int) -> dict:
+def resolve_systems(names: list[str], num_variants: int, batch_size: int | None = None) -> dict:
     """Map each system name on the command line to its system (`systems.system_for`), failing before any audio is
     processed."""
     from .systems import system_for
@@ -57,7 +62,7 @@ def resolve_systems(names: list[str], num_variants: int) -> dict:
     systems = {}
     for name in names:
         try:
-            systems[name] = system_for(name, num_variants)
+            systems[name] = system_for(name, num_variants, batch_size)
         except (ValueError, OSError) as error:
             raise CommandError(str(error)) from error
     return systems
@@ -82,13 +87,15 @@ def run_eval(args: argparse.Namespace) -> int:
         raise CommandError(f"--num-variants {args.num_variants} must be at least 1")
     if args.seeds < 1:
         raise CommandError(f"--seeds {args.seeds} must be at least 1")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise CommandError(f"--batch-size {args.batch_size} must be at least 1")
     if args.max_seconds is not None and args.max_seconds <= 0:
         raise CommandError(f"--max-seconds {args.max_seconds} must be positive")
     try:
         files = reference_files(args.refs)
     except (FileNotFoundError, ValueError) as error:
         raise CommandError(str(error)) from error
-    systems = resolve_systems(list(dict.fromkeys(args.systems)), args.num_variants)
+    systems = resolve_systems(list(dict.fromkeys(args.systems)), args.num_variants, args.batch_size)
 
     field_track = files[0].stem
     if args.track is not None:

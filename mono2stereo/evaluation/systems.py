@@ -76,16 +76,17 @@ def dsp_system(name: str) -> FixedSystem:
     return FixedSystem(partial(upmix_dsp, name))
 
 
-def model_system(model: str, num_variants: int = 1) -> UpmixerSystem:
+def model_system(model: str, num_variants: int = 1, batch_size: int | None = None) -> UpmixerSystem:
     """The system of a model: 'default', a local path or a Hub id, decoded as its generation settings say;
-    `mean:MODEL` is a spatial model with mean decoding (the regression baseline). Loads the model; a ValueError
-    or OSError says why it cannot."""
+    `mean:MODEL` is a spatial model with mean decoding (the regression baseline). `batch_size` None upmixes with
+    the model's default batch. Loads the model; a ValueError or OSError says why it cannot."""
     from ..inference.pipeline import load_pipeline
 
     decoding = "mean" if model.startswith(MEAN_PREFIX) else None  # None: the model's generation_config.json
     model = model.removeprefix(MEAN_PREFIX)
     upmixer = load_pipeline(None if model == "default" else model)
-    return UpmixerSystem(upmixer, num_variants, {"decoding": decoding})
+    settings = {"decoding": decoding} if batch_size is None else {"decoding": decoding, "batch_size": batch_size}
+    return UpmixerSystem(upmixer, num_variants, settings)
 
 
 def psnn_system(index: str) -> FixedSystem:
@@ -95,13 +96,13 @@ def psnn_system(index: str) -> FixedSystem:
     return FixedSystem(PsnnUpmixer(index))
 
 
-def system_for(name: str, num_variants: int = 1) -> System:
+def system_for(name: str, num_variants: int = 1, batch_size: int | None = None) -> System:
     """The system a name on the command line stands for: `dsp:NAME`, `psnn:INDEX`, or a model (`model_system`)."""
     if name.startswith(DSP_PREFIX):
         return dsp_system(name)
     if name.startswith(PSNN_PREFIX):
         return psnn_system(name.removeprefix(PSNN_PREFIX))
-    return model_system(name, num_variants)
+    return model_system(name, num_variants, batch_size)
 
 
 def upmix_seeds(system: System, seed: int | None, num_seeds: int) -> list[int | None]:

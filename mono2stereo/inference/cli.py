@@ -54,7 +54,9 @@ def upmix_arguments(upmix: argparse.ArgumentParser) -> None:
     )
     upmix.add_argument("--window", type=float, metavar="SECONDS", help="generation window (default: the model's)")
     upmix.add_argument("--overlap", type=float, metavar="SECONDS", help="window overlap (default: 1 s, at most 1/4)")
-    upmix.add_argument("--batch-size", type=int, default=8, help="windows generated at once (default: 8)")
+    upmix.add_argument(
+        "--batch-size", type=int, help="windows generated at once (default: 32 for a spatial model, else 8)"
+    )
     upmix.add_argument(
         "--guidance-scale",
         type=float,

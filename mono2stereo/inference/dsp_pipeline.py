@@ -28,7 +28,9 @@ class DspPipeline:
         self.key = dsp_upmixer_name(name)  # a ValueError naming the known upmixers for an unknown one
         self.name = DSP_PREFIX + self.key
 
-    def check_settings(self, style: str | None, width: float, render: str, num_variants: int, batch_size: int) -> None:
+    def check_settings(
+        self, style: str | None, width: float, render: str, num_variants: int, batch_size: int | None = None
+    ) -> None:
         """Raise a ValueError naming the first setting a DSP upmixer cannot use."""
         if style is not None:
             raise ValueError(f"{self.name} has no styles; drop style={style!r} (--style)")

@@ -117,7 +117,7 @@ def check_upmix_options(
     top_p: float | None = None,
     seed: int | None = None,
     num_variants: int = 1,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     window_seconds: float | None = None,
     overlap_seconds: float | None = None,
     target_width_db: float | None = None,
@@ -132,7 +132,8 @@ def check_upmix_options(
     check_generation_settings(temperature=temperature, top_k=top_k, top_p=top_p, guidance_scale=guidance_scale)
     check_seed(seed)
     check_integer("num_variants", num_variants, 1, MAX_VARIANTS)
-    check_integer("batch_size", batch_size, 1, MAX_BATCH_SIZE)
+    if batch_size is not None:  # None: the model's default (`Mono2StereoPipeline.default_batch_size`)
+        check_integer("batch_size", batch_size, 1, MAX_BATCH_SIZE)
     for name, seconds in (("window_seconds", window_seconds), ("overlap_seconds", overlap_seconds)):
         if seconds is not None:
             check_number(name, seconds, 1e-6, MAX_WINDOW_SECONDS, " seconds")

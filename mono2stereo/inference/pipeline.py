@@ -31,6 +31,11 @@ from .upmixer import Upmixer
 from .window_generation import Progress, WindowedGeneration, group_progress, variant_generator
 
 DEFAULT_OVERLAP_SECONDS = 1.0  # capped at a quarter of the window when not given
+# Windows generated at once when the call does not say: a spatial model's window is cues only, small and fast, and
+# batching more of them amortises each decoder step (benchmarks/RESULTS.md, "Batch size"); an EnCodec-kind
+# model's window holds a codec's activations, which bound its batch by memory.
+SPATIAL_BATCH_SIZE = 32
+CODEC_BATCH_SIZE = 8
 
 
 def default_device() -> str:
@@ -78,6 +83,11 @@ class Mono2StereoPipeline(WindowedGeneration):
         return self.model.config.name_or_path or "a mono2stereo model"
 
     @property
+    def default_batch_size(self) -> int:
+        """Windows generated at once when a call leaves `batch_size` at None: 32 for a spatial model, else 8."""
+        return SPATIAL_BATCH_SIZE if self.model.config.is_spatial else CODEC_BATCH_SIZE
+
+    @property
     def styles(self) -> tuple[str, ...]:
         """The model's style tags."""
         return tuple(self.model.config.styles)
@@ -104,7 +114,9 @@ class Mono2StereoPipeline(WindowedGeneration):
                 )
         return window, overlap
 
-    def check_settings(self, style: str | None, width: float, render: str, num_variants: int, batch_size: int) -> None:
+    def check_settings(
+        self, style: str | None, width: float, render: str, num_variants: int, batch_size: int | None = None
+    ) -> None:
         """Raise a ValueError naming the first setting that cannot be used."""
         if style is not None:
             self.model.config.style_id(style)
@@ -121,7 +133,7 @@ class Mono2StereoPipeline(WindowedGeneration):
         num_variants: int = 1,
         window_seconds: float | None = None,
         overlap_seconds: float | None = None,
-        batch_size: int = 8,
+        batch_size: int | None = None,
         guidance_scale: float | None = None,
         temperature: float | None = None,
         top_k: int | None = None,
@@ -169,7 +181,7 @@ class Mono2StereoPipeline(WindowedGeneration):
         num_variants: int = 1,
         window_seconds: float | None = None,
         overlap_seconds: float | None = None,
-        batch_size: int = 8,
+        batch_size: int | None = None,
         guidance_scale: float | None = None,
         temperature: float | None = None,
         top_k: int | None = None,
@@ -196,6 +208,7 @@ class Mono2StereoPipeline(WindowedGeneration):
             window_seconds, overlap_seconds: generation window (at most the model's) and the overlap each window
                 continues from and crossfades over.
             batch_size: rows generated at once (segments of the song, of one variant at a time); bounds the memory.
+                None: `default_batch_size` (32 for a spatial model, 8 for an EnCodec-kind one).
             guidance_scale, temperature, top_k, top_p: sampling settings of `Mono2StereoModel.generate`; None
                 takes the model's own (`model.generation_settings`, saved as its `generation_config.json`).
             target_width_db: asks the model for this side-to-mid energy ratio in dB; None takes the model's own
@@ -252,7 +265,7 @@ class Mono2StereoPipeline(WindowedGeneration):
         generator: torch.Generator | None = None,
         window_seconds: float | None = None,
         overlap_seconds: float | None = None,
-        batch_size: int = 8,
+        batch_size: int | None = None,
         guidance_scale: float | None = None,
         temperature: float | None = None,
         top_k: int | None = None,
@@ -290,6 +303,7 @@ class Mono2StereoPipeline(WindowedGeneration):
         )
         if len(sinks) != num_variants:
             raise ValueError(f"{len(sinks)} outputs were given for {num_variants} variants")
+        batch_size = self.default_batch_size if batch_size is None else batch_size
         shipped = self.model.generation_settings  # what the call leaves open, the model's generation_config.json says
         decoding = decoding or shipped.decoding
         target_width_db = shipped.target_width_db if target_width_db is None else target_width_db
@@ -379,7 +393,7 @@ def upmix(
     num_variants: int = 1,
     window_seconds: float | None = None,
     overlap_seconds: float | None = None,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     device: str | None = None,
     guidance_scale: float | None = None,
     temperature: float | None = None,

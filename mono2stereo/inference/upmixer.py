@@ -34,8 +34,11 @@ class Upmixer(Protocol):
         fixed function of the input (a DSP upmixer)."""
         ...
 
-    def check_settings(self, style: str | None, width: float, render: str, num_variants: int, batch_size: int) -> None:
-        """Raise a ValueError naming the first of these settings that this upmixer cannot use."""
+    def check_settings(
+        self, style: str | None, width: float, render: str, num_variants: int, batch_size: int | None = None
+    ) -> None:
+        """Raise a ValueError naming the first of these settings that this upmixer cannot use (`batch_size` None:
+        the upmixer's own)."""
         ...
 
     def window_frames(self, window_seconds: float | None, overlap_seconds: float | None) -> tuple[int, int]:

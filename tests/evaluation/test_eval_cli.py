@@ -99,6 +99,7 @@ def test_eval_crops_references_with_max_seconds(references, tmp_path):
         (["--refs", "{empty}"], "has no audio files"),
         (["--refs", "{refs}", "--track", "third"], "'third' is not among the references"),
         (["--refs", "{refs}", "--systems", "dsp:wide"], "unknown DSP upmixer 'dsp:wide'"),
+        (["--refs", "{refs}", "--batch-size", "0"], "--batch-size 0 must be at least 1"),
     ],
 )
 def test_eval_reports_bad_input_in_one_line(references, tmp_path, capsys, arguments, message):
@@ -127,6 +128,27 @@ def test_a_model_system_is_upmixed_and_scored_best_of_n(references, tmp_path):
     # mid-side rendering keeps the fold-down; the random model adds a side, so it is wider than dual mono
     assert rows[model]["folddown_si_sdr_db"] > 40
     assert rows[model]["width_db"] > rows["dsp:dual"]["width_db"]
+
+
+def test_a_model_system_upmixes_at_the_batch_size_given_or_else_at_the_models_own(tmp_path, monkeypatch):
+    from mono2stereo.evaluation.cli import resolve_systems
+    from mono2stereo.inference.pipeline import Mono2StereoPipeline
+    from mono2stereo.modeling import tiny_model
+
+    tiny_model(spatial=True).save_pretrained(tmp_path / "tiny")
+    given = resolve_systems([str(tmp_path / "tiny")], 1, batch_size=3)[str(tmp_path / "tiny")]
+    own = resolve_systems([str(tmp_path / "tiny")], 1)[str(tmp_path / "tiny")]
+    batches = []
+    original = Mono2StereoPipeline.upmix_into
+
+    def recording_upmix_into(self, *arguments, **settings):
+        batches.append(settings["batch_size"])
+        return original(self, *arguments, **settings)
+
+    monkeypatch.setattr(Mono2StereoPipeline, "upmix_into", recording_upmix_into)
+    for system in (given, own):
+        system(np.full(800, 0.01, dtype=np.float32), 8000, seed=0)
+    assert batches == [3, None]  # None: the pipeline's default_batch_size
 
 
 def test_several_seeds_average_a_seeded_system_and_run_dsp_once(references):

@@ -4,6 +4,7 @@ import torch
 
 import mono2stereo
 from mono2stereo.inference import Mono2StereoPipeline, upmix
+from mono2stereo.inference.pipeline import CODEC_BATCH_SIZE, SPATIAL_BATCH_SIZE
 from mono2stereo.inference.windowing import WindowPlan
 from mono2stereo.modeling import tiny_model
 
@@ -220,3 +221,21 @@ def test_dsp_models_dispatch_to_the_baselines():
     expected = baselines.upmix_dsp("dual", audio, 8000, width=1.0)
     assert rate == 8000
     np.testing.assert_allclose(stereo, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("spatial, expected", [(False, CODEC_BATCH_SIZE), (True, SPATIAL_BATCH_SIZE)])
+def test_the_default_batch_is_the_kind_of_models_own(monkeypatch, spatial, expected):
+    pipeline = Mono2StereoPipeline(tiny_model(spatial=spatial))
+    assert pipeline.default_batch_size == expected
+    rows = []
+    original = pipeline.model.generate
+    monkeypatch.setattr(pipeline.model, "generate", lambda mono, **kw: rows.append(len(mono)) or original(mono, **kw))
+    hop = pipeline.model.config.hop_length  # both tiny codecs run at 8 kHz, the input's rate
+    frame = hop / pipeline.model.config.sampling_rate
+    window, overlap = 8 * frame, 2 * frame  # windows of 6 new frames: 64 of them, in 32 or 8 segments
+    audio = noise((64 * 6 + 2) * hop)
+    pipeline(audio, 8000, seed=0, window_seconds=window, overlap_seconds=overlap)
+    assert max(rows) == expected
+    rows.clear()
+    pipeline(audio, 8000, seed=0, window_seconds=window, overlap_seconds=overlap, batch_size=3)
+    assert max(rows) == 3
