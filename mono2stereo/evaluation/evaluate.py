@@ -15,6 +15,7 @@ from .metrics import (
     band_means,
     best_of_variants,
     fold_down,
+    ild_change_db,
     scores_from_cues,
     spatial_cues,
     stereo_width_db,
@@ -48,6 +49,7 @@ class EvaluationResult:
 
     rows: list[dict] = field(default_factory=list)  # one per (track, system, seed): names and scores
     reference_widths_db: dict[str, float] = field(default_factory=dict)
+    reference_ild_changes_db: dict[str, float] = field(default_factory=dict)
     band_profiles: dict[str, list[BandProfile]] = field(default_factory=dict)  # system (or "reference") -> tracks
     field_track: str | None = None
     field_cues: dict[str, SpatialCues] = field(default_factory=dict)  # system (or "reference") -> cues of it
@@ -116,6 +118,7 @@ def evaluate_systems(
         mono = fold_down(reference.stereo)
         reference_cues = spatial_cues(reference.stereo, reference.sampling_rate)
         result.reference_widths_db[reference.name] = stereo_width_db(reference.stereo)
+        result.reference_ild_changes_db[reference.name] = ild_change_db(reference_cues)
         result.band_profiles.setdefault(REFERENCE, []).append(_profile(reference_cues))
         keep_field = reference.name == result.field_track
         if keep_field:

@@ -1,8 +1,8 @@
 """Spatial metrics of a stereo upmix against a reference stereo, and fidelity of its fold-down to the mono input.
 
 Cues are measured on tiles: one ERB band by `FRAMES_PER_TILE` STFT frames (about 93 ms at 44.1 kHz).
-Units: level differences in dB (left over right), coherence from 0 to 1, phase differences in radians,
-width as the side-to-mid energy ratio in dB, SI-SDR and log-spectral distance in dB.
+Units: level differences and their change from tile to tile in dB (left over right), coherence from 0 to 1,
+phase differences in radians, width as the side-to-mid energy ratio in dB, SI-SDR and log-spectral distance in dB.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ LOWER_IS_BETTER = (
     "ild_error_db",
     "coherence_error",
     "ipd_error_rad",
+    "ild_change_error_db",
     "width_error_db",
     "folddown_lsd_db",
 )
@@ -147,6 +148,22 @@ def cue_distribution_distances(estimate: SpatialCues, reference: SpatialCues) ->
     return {"ild_distance_db": float(np.nanmean(ild)), "coherence_distance": float(np.nanmean(coherence))}
 
 
+def ild_change_db(cues: SpatialCues) -> float:
+    """How much the level differences move from one tile to the next: the mean of |ILD(t+1) - ILD(t)| (dB) over
+    every band's pairs of consecutive active tiles, each pair weighted by its quieter tile's energy.
+
+    The distribution distances cannot tell a source held on one side from one that jumps from side to side at
+    every tile with the same spread; this can. NaN when no two consecutive tiles are active.
+    """
+    both = cues.active[:, 1:] & cues.active[:, :-1]
+    weights = np.where(both, np.minimum(cues.energy[:, 1:], cues.energy[:, :-1]), 0.0)
+    total = weights.sum()
+    if total <= 0:
+        return float("nan")
+    change = np.abs(np.diff(cues.level_difference_db, axis=1))
+    return float((weights * change).sum() / total)
+
+
 def stereo_width_db(stereo: np.ndarray) -> float:
     """Side-to-mid energy ratio of `(n, 2)` audio in dB, floored at `WIDTH_FLOOR_DB`."""
     return width_db(stereo, floor_db=WIDTH_FLOOR_DB)
@@ -199,10 +216,13 @@ def scores_from_cues(
     if estimate.shape != reference.shape:
         raise ValueError(f"estimate shape {estimate.shape} differs from reference shape {reference.shape}")
     estimate_width = stereo_width_db(estimate)
+    estimate_change = ild_change_db(estimate_cues)
     folded = fold_down(estimate)
     return {
         **cue_distribution_distances(estimate_cues, reference_cues),
         **cue_errors(estimate_cues, reference_cues),
+        "ild_change_db": estimate_change,
+        "ild_change_error_db": abs(estimate_change - ild_change_db(reference_cues)),
         "width_db": estimate_width,
         "width_error_db": abs(estimate_width - stereo_width_db(reference)),
         "folddown_si_sdr_db": scale_invariant_sdr_db(folded, mono),
@@ -240,7 +260,8 @@ def pan_position(cues: SpatialCues) -> np.ndarray:
 
 
 def best_of_variants(scores: Sequence[Mapping[str, float]]) -> dict[str, float]:
-    """Best-of-N: for each metric the best value over the variants; `width_db` follows the best width error."""
+    """Best-of-N: for each metric the best value over the variants; `width_db` and `ild_change_db` are those of
+    the variant with the smallest error of each."""
     if not scores:
         raise ValueError("best-of-N needs at least one variant's scores")
     best: dict[str, float] = {}
@@ -250,7 +271,7 @@ def best_of_variants(scores: Sequence[Mapping[str, float]]) -> dict[str, float]:
             best[name] = min(values)
         elif name in HIGHER_IS_BETTER:
             best[name] = max(values)
-    if "width_db" in scores[0]:
-        closest = min(scores, key=lambda score: score["width_error_db"])
-        best["width_db"] = float(closest["width_db"])
+    for own, error in (("width_db", "width_error_db"), ("ild_change_db", "ild_change_error_db")):
+        if own in scores[0]:
+            best[own] = float(min(scores, key=lambda score: score[error])[own])
     return best

@@ -17,6 +17,8 @@ COLUMNS = (
     ("ild_error_db", "ILD err. (dB)", "{:.2f}"),
     ("coherence_error", "Coh. err.", "{:.3f}"),
     ("ipd_error_rad", "IPD err. (rad)", "{:.3f}"),
+    ("ild_change_db", "ILD change (dB)", "{:.2f}"),
+    ("ild_change_error_db", "ILD change err. (dB)", "{:.2f}"),
     ("width_db", "Width (dB)", "{:.1f}"),
     ("width_error_db", "Width err. (dB)", "{:.1f}"),
     ("folddown_si_sdr_db", "Fold-down SI-SDR (dB)", "{:.1f}"),
@@ -25,7 +27,9 @@ COLUMNS = (
 UNITS_NOTE = (
     "Means over tracks. ILD/coherence distances: per ERB band, the Wasserstein distance between the energy-weighted"
     " distributions over ~93 ms tiles of |ILD| (dB) or coherence (0-1), averaged over bands. Errors: tile-by-tile"
-    " mean absolute difference, weighted by the reference's energy. Width: side-to-mid energy ratio (dB; dual mono"
+    " mean absolute difference, weighted by the reference's energy. ILD change: mean |ILD| step from one tile to"
+    " the next (a source held in place moves little, one that jumps side to side a lot), and its error against"
+    " the reference's. Width: side-to-mid energy ratio (dB; dual mono"
     " floors at -60). Fold-down: (L+R)/2 of the upmix against the mono input; SI-SDR is capped at 100 dB (exact)."
     " A model scored with several seeds is averaged over tracks and seeds; `±` is the spread (standard deviation)"
     " of its per-seed means."
@@ -64,7 +68,12 @@ def markdown_table(result: EvaluationResult) -> str:
         ]
         lines.append(f"| {row['system']} | {row['tracks']} | {row['seeds']} | " + " | ".join(cells) + " |")
     reference_width = np.mean(list(result.reference_widths_db.values()))
-    lines += ["", f"Reference width: {reference_width:.1f} dB (mean over tracks). {UNITS_NOTE}"]
+    reference_change = np.nanmean(list(result.reference_ild_changes_db.values()))
+    lines += [
+        "",
+        f"Reference width: {reference_width:.1f} dB, ILD change: {reference_change:.2f} dB (means over tracks)."
+        f" {UNITS_NOTE}",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -94,6 +103,7 @@ def write_tables(result: EvaluationResult, output_dir: str | Path) -> list[Path]
         "systems": means,
         "tracks": per_track,
         "reference_width_db": result.reference_widths_db,
+        "reference_ild_change_db": result.reference_ild_changes_db,
     }
     paths[3].write_text(json.dumps(document, indent=2) + "\n")
     return paths

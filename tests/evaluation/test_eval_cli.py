@@ -65,6 +65,12 @@ def test_eval_writes_the_table_and_the_plots(references, tmp_path, capsys):
     assert dual["width_db"] == -60.0
     assert dual["ild_error_db"] > 3.0  # the references hold a tone 6 dB to the left
     assert document["systems"][0]["folddown_si_sdr_db"] > 90.0
+    # dual mono has no level differences to move; the references' steady tone keeps theirs in place
+    assert dual["ild_change_db"] == 0.0
+    assert set(document["reference_ild_change_db"]) == {"first", "second"}
+    for change in document["reference_ild_change_db"].values():
+        assert 0.0 < change < 3.0
+    assert dual["ild_change_error_db"] == pytest.approx(np.mean(list(document["reference_ild_change_db"].values())))
 
     table = (output_dir / "results.md").read_text()
     assert "| dsp:allpass | 2 |" in table and "| dsp:dual | 2 |" in table

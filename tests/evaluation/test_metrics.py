@@ -13,6 +13,7 @@ from mono2stereo.evaluation.metrics import (
     cue_distribution_distances,
     cue_errors,
     evaluate_upmix,
+    ild_change_db,
     log_spectral_distance_db,
     scale_invariant_sdr_db,
     spatial_cues,
@@ -103,6 +104,22 @@ def test_distribution_distance_forgives_cues_at_other_moments():
     assert distances["coherence_distance"] == pytest.approx(0.0, abs=1e-9)
 
 
+def test_ild_change_tells_a_source_held_on_one_side_from_one_that_jumps_between_sides():
+    source = noise(4.0)
+    held = spatial_cues(np.stack([2.0 * source, source], axis=1), SAMPLING_RATE)
+    assert ild_change_db(held) == pytest.approx(0.0, abs=1e-3)
+    # the same |ILD| of 6 dB at every moment, on the left and the right in turn every 0.5 s
+    side = np.where((np.arange(len(source)) // (SAMPLING_RATE // 2)) % 2 == 0, 1.0, 0.0)
+    gains = np.stack([1.0 + side, 2.0 - side], axis=1)  # (2, 1) then (1, 2)
+    jumping = spatial_cues(source[:, None] * gains, SAMPLING_RATE)
+    # the distances see only the tiles that straddle a jump; the change sees every jump
+    assert cue_distribution_distances(jumping, held)["ild_distance_db"] < 1.0
+    steps = jumping.energy.shape[1] - 1
+    assert ild_change_db(jumping) == pytest.approx(7 * 12.0 / steps, rel=0.2)  # 7 jumps of 12 dB in 4 s
+    scores = evaluate_upmix(source[:, None] * gains, np.stack([2.0 * source, source], axis=1), source, SAMPLING_RATE)
+    assert scores["ild_change_error_db"] == pytest.approx(scores["ild_change_db"], abs=1e-3)
+
+
 def test_width_of_known_side_level():
     mid, side = noise(seed=6), noise(seed=7)
     stereo = np.stack([mid + 0.5 * side, mid - 0.5 * side], axis=1)
@@ -123,11 +140,15 @@ def test_best_of_variants_takes_the_best_of_each_metric():
         {"ild_error_db": 3.0, "folddown_si_sdr_db": 10.0, "width_db": -5.0, "width_error_db": 2.0},
         {"ild_error_db": 1.0, "folddown_si_sdr_db": 5.0, "width_db": -9.0, "width_error_db": 1.0},
     ]
+    scores[0].update(ild_change_db=0.5, ild_change_error_db=0.1)
+    scores[1].update(ild_change_db=2.5, ild_change_error_db=2.1)
     assert best_of_variants(scores) == {
         "ild_error_db": 1.0,
         "folddown_si_sdr_db": 10.0,
         "width_db": -9.0,
         "width_error_db": 1.0,
+        "ild_change_db": 0.5,
+        "ild_change_error_db": 0.1,
     }
     with pytest.raises(ValueError, match="at least one"):
         best_of_variants([])
