@@ -29,10 +29,9 @@ UNITS_NOTE = (
     " distributions over ~93 ms tiles of |ILD| (dB) or coherence (0-1), averaged over bands. Errors: tile-by-tile"
     " mean absolute difference, weighted by the reference's energy. ILD change: mean |ILD| step from one tile to"
     " the next (a source held in place moves little, one that jumps side to side a lot), and its error against"
-    " the reference's. Width: side-to-mid energy ratio (dB; dual mono"
-    " floors at -60). Fold-down: (L+R)/2 of the upmix against the mono input; SI-SDR is capped at 100 dB (exact)."
-    " A model scored with several seeds is averaged over tracks and seeds; `±` is the spread (standard deviation)"
-    " of its per-seed means."
+    " the reference's. Width: side-to-mid energy ratio (dB; dual mono floors at -60). Fold-down: (L+R)/2 of the"
+    " upmix against the mono input; SI-SDR is capped at 100 dB (exact). A model scored with several seeds is"
+    " averaged over tracks and seeds; `±` is the spread (standard deviation) of its per-seed means."
 )
 
 

@@ -85,8 +85,7 @@ def model_system(model: str, num_variants: int = 1, batch_size: int | None = Non
     decoding = "mean" if model.startswith(MEAN_PREFIX) else None  # None: the model's generation_config.json
     model = model.removeprefix(MEAN_PREFIX)
     upmixer = load_pipeline(None if model == "default" else model)
-    settings = {"decoding": decoding} if batch_size is None else {"decoding": decoding, "batch_size": batch_size}
-    return UpmixerSystem(upmixer, num_variants, settings)
+    return UpmixerSystem(upmixer, num_variants, {"decoding": decoding, "batch_size": batch_size})
 
 
 def psnn_system(index: str) -> FixedSystem:
