@@ -212,7 +212,8 @@ class Mono2StereoPipeline(WindowedGeneration):
             guidance_scale, temperature, top_k, top_p: sampling settings of `Mono2StereoModel.generate`; None
                 takes the model's own (`model.generation_settings`, saved as its `generation_config.json`).
             target_width_db: asks the model for this side-to-mid energy ratio in dB; None takes the model's own
-                (`generation_config.json`), which leaves it free unless a release chose one.
+                (`generation_config.json`), which leaves it free unless a release chose one; a model with a width
+                head then asks for the width it predicts from each window's mono.
             progress: called with (windows done, windows in all) after each generated batch.
             decoding: `sample` (a generated stereo image), or for a spatial model `mean`: at every step the cue
                 nearest to the expected one under the model (what a regression model would predict; a baseline),

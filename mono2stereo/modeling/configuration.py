@@ -97,6 +97,10 @@ class Mono2StereoConfig(PreTrainedConfig):
             (the previous stereo tokens of teacher forcing) with the special token, so the model must read the mono
             and its conditions instead of continuing its context; 0 (the default) leaves teacher forcing as it is,
             and 1 makes the model context-free (`context_free`): each window is then generated in one pass.
+        width_head_weight (`float`): weight, in the training loss, of a width head that predicts the target's width
+            (side-to-mid in dB) from the encoded mono; 0 (the default) builds no head. With a head the mono encoder
+            reads the mono and the style only (the width condition enters at the decoder), and generation asked
+            for no width asks for the head's prediction, so the model chooses each window's width from the mono.
         initializer_range (`float`): standard deviation of the normal initialisation.
         random_mirror (`bool`): at inference, an EnCodec model's generated stereo is mirrored (L and R swapped, the
             side negated) for the seeds whose first draw says so, half of them: a mono input says nothing about
@@ -123,6 +127,7 @@ class Mono2StereoConfig(PreTrainedConfig):
     attention_dropout: float = 0.0
     condition_dropout: float = 0.1
     context_dropout: float = 0.0
+    width_head_weight: float = 0.0
     initializer_range: float = 0.02
     random_mirror: bool = True
 
@@ -206,7 +211,14 @@ class Mono2StereoConfig(PreTrainedConfig):
             value = getattr(self, field)
             if not isinstance(value, int) or isinstance(value, bool):
                 fail(field, value, "must be an integer")
-        for field in ("dropout", "attention_dropout", "condition_dropout", "context_dropout", "initializer_range"):
+        for field in (
+            "dropout",
+            "attention_dropout",
+            "condition_dropout",
+            "context_dropout",
+            "width_head_weight",
+            "initializer_range",
+        ):
             if not isinstance(getattr(self, field), (int, float)):
                 fail(field, getattr(self, field), "must be a number")
         for field in _INTEGER_FIELDS:
@@ -238,6 +250,8 @@ class Mono2StereoConfig(PreTrainedConfig):
                 fail(field, getattr(self, field), "must be in [0, 1)")
         if not 0.0 <= self.context_dropout <= 1.0:
             fail("context_dropout", self.context_dropout, "must be in [0, 1] (1: context-free)")
+        if self.width_head_weight < 0:
+            fail("width_head_weight", self.width_head_weight, "must be 0 (no width head) or more")
         if self.initializer_range <= 0:
             fail("initializer_range", self.initializer_range, "must be positive")
         if not isinstance(self.random_mirror, bool):
@@ -253,6 +267,11 @@ class Mono2StereoConfig(PreTrainedConfig):
         """Whether training hid every context token (`context_dropout` 1): the decoder has only ever read the mono
         and its conditions, so generation predicts a whole window in one pass (`generation.predict_positions`)."""
         return self.context_dropout >= 1.0
+
+    @property
+    def has_width_head(self) -> bool:
+        """Whether the model predicts the width from the mono (`width_head_weight` > 0)."""
+        return self.width_head_weight > 0
 
     @property
     def sampling_rate(self) -> int:

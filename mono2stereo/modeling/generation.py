@@ -85,16 +85,16 @@ def generate_stereo_codes(
 
     Each batch row is one window. `prefix_codes (batch, 2 * codebooks, P)` fixes the stereo codes of the first P frames
     (the end of the previous window) and generation continues from there. With `guidance_scale` != 1 the style and
-    width conditioning is strengthened by classifier-free guidance. Pass `seed` or `generator` for reproducible
-    samples; `temperature=0` is greedy. With `token_values (stereo_codebooks, vocabulary)`, the value each token
-    stands for (a spatial codec's cue grids), every position takes the token nearest to the expected value under
-    the model's distribution instead of a sample: mean decoding, the estimate a regression model with the same
-    network would make; codebooks whose row is NaN are sampled still. `statistic` says which value (see
-    `decoded_tokens`): `mean`, `magnitude` (signed codebooks at their expected magnitude, on the likelier side) or
-    `median`. With `quantiles (batch, stereo_codebooks, frames)` in (0, 1) (`quantile_field.window_quantiles`),
-    the sampled tokens are taken at those quantiles of their distributions instead of drawn. Returns codes in the
-    undelayed layout. A sampling setting left at None comes from the model's `generation_settings` (its
-    `generation_config.json`).
+    width conditioning is strengthened by classifier-free guidance. With `width_db` None, a model with a width head
+    (`config.has_width_head`) asks for the width it predicts from each window's mono. Pass `seed` or `generator` for
+    reproducible samples; `temperature=0` is greedy. With `token_values (stereo_codebooks, vocabulary)`, the value each
+    token stands for (a spatial codec's cue grids), every position takes the token nearest to the expected value under
+    the model's distribution instead of a sample: mean decoding, the estimate a regression model with the same network
+    would make; codebooks whose row is NaN are sampled still. `statistic` says which value (see `decoded_tokens`):
+    `mean`, `magnitude` (signed codebooks at their expected magnitude, on the likelier side) or `median`. With
+    `quantiles (batch, stereo_codebooks, frames)` in (0, 1) (`quantile_field.window_quantiles`), the sampled tokens are
+    taken at those quantiles of their distributions instead of drawn. Returns codes in the undelayed layout. A sampling
+    setting left at None comes from the model's `generation_settings` (its `generation_config.json`).
 
     A model trained with every context token hidden (`config.context_free`) never read its own tokens, so all
     positions of a window are predicted in one pass of the decoder, from the mono and the conditions alone.
@@ -106,8 +106,11 @@ def generate_stereo_codes(
     if seed is not None:
         generator = torch.Generator(device=mono_codes.device).manual_seed(seed)
     guided = sampling["guidance_scale"] != 1.0
+    predict_width = None
+    if width_db is None and model.config.has_width_head:  # the conditional rows ask for the head's width
+        predict_width = torch.arange(mono_codes.shape[0] * (2 if guided else 1)) < mono_codes.shape[0]
     mono, style_ids, width_db = conditioning_rows(model, mono_codes, style, width_db, guided)
-    context = model.decoder_context(mono, style_ids, width_db)
+    context = model.decoder_context(mono, style_ids, width_db, predict_width=predict_width)
     tokens, forced = initial_tokens(model, mono_codes, prefix_codes, context.copy_tokens)
     if quantiles is not None:
         quantiles = delayed_quantiles(model, quantiles, mono_codes)

@@ -8,9 +8,9 @@ without the file gets the defaults below.
 The sampling keys carry the names and meanings of transformers' `GenerationConfig` (`temperature`, `top_k`,
 `top_p`, `guidance_scale`; `temperature: 0` means greedy decoding). The others are ours: `decoding` (`sample`, or for
 a spatial model `quantile` / `mean` / `mean-level` / `mean-magnitude` / `median`, see `Mono2StereoPipeline.__call__`)
-and `target_width_db` (the width asked of the model, side-to-mid in dB; null leaves it free), and for `quantile`
-decoding `quantile_seconds` and `quantile_band_correlation` (see `quantile_field`), so a release can ship the
-decoding it was selected with.
+and `target_width_db` (the width asked of the model, side-to-mid in dB; null leaves it to the model: free, or its
+width head's prediction where it has one), and for `quantile` decoding `quantile_seconds` and
+`quantile_band_correlation` (see `quantile_field`), so a release can ship the decoding it was selected with.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class GenerationSettings:
     top_p: float = 0.0  # nucleus sampling; 0 (or 1) turns it off
     guidance_scale: float = 1.0  # classifier-free guidance on the style and width; 1 turns it off
     decoding: str = "sample"  # or, for a spatial model, one of the others of `options.DECODINGS`
-    target_width_db: float | None = None  # the width asked of the model; None leaves it free
+    target_width_db: float | None = None  # the width asked of the model; None: the model's own (its width head's)
     quantile_seconds: float = 0.5  # `quantile` decoding: how long the sampling quantiles take to drift apart
     quantile_band_correlation: float = 0.5  # `quantile` decoding: the share of the field common to one cue's bands
 

@@ -45,11 +45,14 @@ class Mono2StereoOutput(ModelOutput):
         loss: cross-entropy over the valid positions of the delayed stereo codes (padding carries no loss).
         logits: `(batch, stereo_codebooks, positions, codebook_size)` in the delayed layout.
         accuracy: `(stereo_codebooks,)` share of valid positions whose most likely token is the target.
+        width_error_db: with a width head (`config.has_width_head`), the mean absolute error of its predicted
+            width against the target's, in dB; its Huber loss, weighted by `config.width_head_weight`, is in `loss`.
     """
 
     loss: torch.Tensor | None = None
     logits: torch.Tensor | None = None
     accuracy: torch.Tensor | None = None
+    width_error_db: torch.Tensor | None = None
 
 
 @dataclass
@@ -59,6 +62,7 @@ class DecoderContext:
     condition: torch.Tensor  # (batch, hidden): style and width
     mono_states: torch.Tensor  # (batch, positions, hidden): the encoded mono, aligned to the delayed positions
     copy_tokens: torch.Tensor  # (batch, stereo_codebooks, positions): the mono's own token at each position
+    predicted_width_db: torch.Tensor | None = None  # (batch,): the width head's prediction; None without a head
 
 
 class Mono2StereoModel(Mono2StereoPreTrainedModel):
@@ -91,6 +95,10 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         self.heads = nn.ModuleList(
             nn.Linear(hidden, config.codebook_size, bias=False) for _ in range(config.num_stereo_codebooks)
         )
+        if config.has_width_head:  # the window's width from its pooled mono states
+            self.width_head = nn.Sequential(
+                nn.LayerNorm(hidden), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, 1)
+            )
         self.post_init()
 
     def _init_own_weights(self, std: float) -> None:
@@ -114,7 +122,7 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
     # LoRA adapters wrap the transformer's linear layers under these; the style embedding, which gains rows for new
     # styles, trains in full
     LORA_TARGET_PREFIXES: ClassVar[tuple[str, ...]] = ("mono_encoder", "decoder", "mono_projection", "heads")
-    LORA_TRAINED_IN_FULL: ClassVar[tuple[str, ...]] = ("style_embedding",)
+    LORA_TRAINED_IN_FULL: ClassVar[tuple[str, ...]] = ("style_embedding", "width_head")
 
     def lora_target_modules(self) -> list[str]:
         """Names of the linear layers that LoRA adapters wrap (`LORA_TARGET_PREFIXES`)."""
@@ -200,19 +208,47 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
             states = states * frames_mask[..., None].to(states.dtype)
         return states
 
+    def predicted_width_db(self, mono_states: torch.Tensor, frames_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The width head's prediction `(batch,)` in dB, within `config.width_db_range`, from the mono states
+        `(batch, frames, hidden)` averaged over the real frames."""
+        if frames_mask is None:
+            pooled = mono_states.mean(1)
+        else:
+            weights = frames_mask[..., None].to(mono_states.dtype)
+            pooled = (mono_states * weights).sum(1) / weights.sum(1).clamp(min=1)
+        low, high = self.config.width_db_range
+        scaled = torch.tanh(self.width_head(pooled)[:, 0].float())  # -1 .. 1 over the range, as `condition` scales
+        return low + (scaled + 1) / 2 * (high - low)
+
     def decoder_context(
         self,
         mono_codes: torch.Tensor,
         style_ids: torch.Tensor,
         width_db: torch.Tensor,
         frames_mask: torch.Tensor | None = None,
+        predict_width: torch.Tensor | None = None,
     ) -> DecoderContext:
         """The conditioning, aligned mono states and copy tokens of a window's delayed positions, as training
-        (`forward`) and generation both feed them to `decode_step`."""
-        condition = self.condition(style_ids, width_db)
-        mono_states = self.encode_condition(mono_codes, condition, frames_mask)
-        mono_states = self.aligned_mono_states(mono_states, delayed_length(mono_codes.shape[-1], self.delays))
-        return DecoderContext(condition, mono_states, self.mono_copy_tokens(mono_codes))
+        (`forward`) and generation both feed them to `decode_step`.
+
+        With a width head, the encoder reads the style alone, and the rows where `predict_width (batch,)` is True
+        ask the decoder for the head's prediction instead of `width_db`.
+        """
+        if self.config.has_width_head:
+            unconditional_width = torch.full_like(width_db, float("nan"))
+            states = self.encode_condition(mono_codes, self.condition(style_ids, unconditional_width), frames_mask)
+            predicted = self.predicted_width_db(states, frames_mask)
+            if predict_width is not None:
+                width_db = torch.where(predict_width.to(width_db.device), predicted.to(width_db.dtype), width_db)
+            condition = self.condition(style_ids, width_db)
+        else:
+            if predict_width is not None and bool(predict_width.any()):
+                raise ValueError("this model has no width head (config.width_head_weight 0): ask for a width")
+            predicted = None
+            condition = self.condition(style_ids, width_db)
+            states = self.encode_condition(mono_codes, condition, frames_mask)
+        mono_states = self.aligned_mono_states(states, delayed_length(mono_codes.shape[-1], self.delays))
+        return DecoderContext(condition, mono_states, self.mono_copy_tokens(mono_codes), predicted)
 
     def decoder_inputs(self, tokens: torch.Tensor, first: int, last: int) -> torch.Tensor:
         """Decoder inputs of delayed positions `first` to `last` of `tokens (batch, C, positions)`: the input at t is
@@ -327,6 +363,7 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
             )
         device = mono_codes.device
         style_ids, width_db = self.conditioning_inputs(batch, device, style_ids, width_db)
+        target_width_db = width_db
         if self.training and self.config.condition_dropout > 0:
             drop_style = torch.rand(batch, device=device) < self.config.condition_dropout
             drop_width = torch.rand(batch, device=device) < self.config.condition_dropout
@@ -355,7 +392,23 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         loss = F.cross_entropy(logits.flatten(0, 2).float(), masked_targets.flatten(), ignore_index=-100)
         correct = (logits.argmax(-1) == targets) & valid
         accuracy = correct.sum((0, 2)).float() / valid.sum((0, 2)).clamp(min=1)
-        return Mono2StereoOutput(loss=loss, logits=logits, accuracy=accuracy)
+        width_error = None
+        if context.predicted_width_db is not None:
+            loss, width_error = self.add_width_loss(loss, context.predicted_width_db, target_width_db)
+        return Mono2StereoOutput(loss=loss, logits=logits, accuracy=accuracy, width_error_db=width_error)
+
+    def add_width_loss(
+        self, loss: torch.Tensor, predicted_db: torch.Tensor, target_db: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """`loss` plus the width head's weighted Huber loss (in units of 10 dB, over the windows whose width is
+        known), and the head's mean absolute error in dB."""
+        known = ~torch.isnan(target_db)
+        if not bool(known.any()):
+            return loss, torch.tensor(float("nan"), device=loss.device)
+        target = target_db[known].clamp(*self.config.width_db_range)
+        predicted = predicted_db[known]
+        huber = F.smooth_l1_loss(predicted / 10, target / 10)
+        return loss + self.config.width_head_weight * huber, (predicted - target).abs().mean().detach()
 
     def generate(self, mono_codes: torch.Tensor, **kwargs) -> torch.Tensor:
         """Sample stereo codes for mono codes; see `mono2stereo.modeling.generation.generate_stereo_codes`."""

@@ -102,6 +102,8 @@ def evaluate(model, loader, encoder, accelerator, max_batches: int, extra_metric
         values = {"eval/loss": output.loss.detach().float()}
         for k, accuracy in enumerate(output.accuracy):
             values[f"eval/accuracy_codebook_{k}"] = accuracy.detach().float()
+        if output.width_error_db is not None:  # a model with a width head: how far its widths are, in dB
+            values["eval/width_head_error_db"] = output.width_error_db.float()
         if extra_metrics is not None:
             values.update({f"eval/{k}": torch.tensor(float(v)) for k, v in extra_metrics(model, batch).items()})
         for key, value in values.items():

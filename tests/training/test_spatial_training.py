@@ -16,8 +16,11 @@ from tests import REPO
 @pytest.mark.slow
 def test_a_tiny_spatial_model_lowers_its_loss_and_logs_spatial_metrics(tmp_path):
     synthetic = {"kind": "synthetic", "num_mixes": 32, "duration_s": 0.5, "num_shards": 4}
-    config = TrainingConfig(
-        model={"config": os.path.join(REPO, "configs/model/tiny-spatial.json")},
+    config = TrainingConfig(  # with a width head, whose error on the held-out crops is logged too
+        model={
+            "config": os.path.join(REPO, "configs/model/tiny-spatial.json"),
+            "overrides": {"width_head_weight": 1.0},
+        },
         data={
             "sources": [synthetic],
             "eval_sources": [{**synthetic, "seed": 100}],
@@ -39,6 +42,7 @@ def test_a_tiny_spatial_model_lowers_its_loss_and_logs_spatial_metrics(tmp_path)
     assert last < first
     assert result.model.config.is_spatial
     assert {"eval/loss", "eval/ild_distance_db", "eval/coherence_distance"} <= set(result.eval_metrics)
+    assert 0 <= result.eval_metrics["eval/width_head_error_db"] < 46  # within the width range's span
 
 
 @pytest.mark.slow
