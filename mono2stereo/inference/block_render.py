@@ -166,25 +166,56 @@ def render_cues(
     width: float = 1.0,
     peak: float | None = None,
     block_seconds: float = BLOCK_SECONDS,
+    target_width_db: float | None = None,
 ) -> tuple[float, float]:
     """Render a spatial model's `cues (frames, bands, 2)` against `mono (samples,)` (an array or spool) into `sink`.
 
-    `codec.side_blocks` makes the side (scaled by `width`) block by block onto a spool; then the mid (the input)
-    and the side are written block by block, the side limited where L or R would pass the ceiling, as `render_song`
-    does. `peak` is the input's peak when known. Returns `(gain, least side gain)` as `render_song` does.
+    `codec.side_blocks` makes the side block by block onto a spool; then the mid (the input) and the side (scaled
+    by `width`) are written block by block, the side limited where L or R would pass the ceiling, as `render_song`
+    does. With `target_width_db`, the side is first scaled so that the song's side-to-mid energy ratio is that
+    width exactly (before `width` and the limiter): the cues say how the side is spread over bands and time, the
+    target how much of it there is. `peak` is the input's peak when known. Returns `(gain, least side gain)` as
+    `render_song` does.
     """
     from .spool import AudioSpool
 
     with AudioSpool(0) as side:
+        side_energy = 0.0
         for _, part in codec.side_blocks(mono, cues, sampling_rate):
-            side.append(np.float32(width) * part)
-        return limit_into(mono, side, sampling_rate, sink, peak, block_seconds)
+            side.append(part)
+            side_energy += float(np.dot(part.astype(np.float64), part))
+        scale = float(width)
+        if target_width_db is not None:
+            scale *= width_matching_gain(mono, side_energy, target_width_db, block_seconds, sampling_rate)
+        return limit_into(mono, side, sampling_rate, sink, peak, block_seconds, side_scale=scale)
+
+
+def width_matching_gain(
+    mid, side_energy: float, target_width_db: float, block_seconds: float, sampling_rate: int
+) -> float:
+    """The gain on a side of energy `side_energy` that gives it `target_width_db` against `mid` (an array or
+    spool, read a block at a time); 1 where there is no side or no mid to match."""
+    block = block_length(sampling_rate, block_seconds)
+    mid_energy = 0.0
+    for start in range(0, len(mid), block):
+        span = np.asarray(mid[start : start + block], dtype=np.float64)
+        mid_energy += float(np.dot(span, span))
+    if side_energy <= 0.0 or mid_energy <= 0.0:
+        return 1.0
+    return math.sqrt(10.0 ** (target_width_db / 10.0) * mid_energy / side_energy)
 
 
 def limit_into(
-    mid, side, sampling_rate: int, sink: AudioSink, peak: float | None = None, block_seconds: float = BLOCK_SECONDS
+    mid,
+    side,
+    sampling_rate: int,
+    sink: AudioSink,
+    peak: float | None = None,
+    block_seconds: float = BLOCK_SECONDS,
+    side_scale: float = 1.0,
 ) -> tuple[float, float]:
-    """Write `mid +- side` (arrays or spools, `(samples,)`) into `sink` block by block with the side limited.
+    """Write `mid +- side_scale * side` (arrays or spools, `(samples,)`) into `sink` block by block with the side
+    limited.
 
     The one gain (`input_gain`) applies to both only when `mid` itself passes the ceiling (`peak` is its peak when
     known); returns `(gain, least side gain)`.
@@ -200,7 +231,7 @@ def limit_into(
         stop = min(start + block, num_samples)
         first, last = max(0, start - margin), min(num_samples, stop + margin)
         mid_span = np.asarray(mid[first:last], dtype=np.float32) * gain
-        side_span = np.asarray(side[first:last], dtype=np.float32) * gain
+        side_span = np.asarray(side[first:last], dtype=np.float32) * np.float32(gain * side_scale)
         limiter = side_gain(mid_span, side_span, sampling_rate)
         keep = slice(start - first, stop - first)
         out = from_mid_side(mid_span[keep], limiter[keep] * side_span[keep])
@@ -220,4 +251,5 @@ __all__ = [
     "render_song",
     "render_cues",
     "limit_into",
+    "width_matching_gain",
 ]

@@ -213,7 +213,9 @@ class Mono2StereoPipeline(WindowedGeneration):
                 takes the model's own (`model.generation_settings`, saved as its `generation_config.json`).
             target_width_db: asks the model for this side-to-mid energy ratio in dB; None takes the model's own
                 (`generation_config.json`), which leaves it free unless a release chose one; a model with a width
-                head then asks for the width it predicts from each window's mono.
+                head then asks for the width it predicts from each window's mono. A spatial model's song is then
+                made that width exactly: its side is scaled to the asked side-to-mid ratio before `width` and the
+                limiter (the model alone follows the condition only part of the way).
             progress: called with (windows done, windows in all) after each generated batch.
             decoding: `sample` (a generated stereo image), or for a spatial model `mean`: at every step the cue
                 nearest to the expected one under the model (what a regression model would predict; a baseline),
@@ -345,7 +347,9 @@ class Mono2StereoPipeline(WindowedGeneration):
                     self.generate_cues_into(
                         mono_codec, [cues], window, overlap, batch_size, progress_of_variant, **sampling
                     )
-                    gain, side_gain = render_cues(self.model.codec, mono, cues, sampling_rate, sink, width, peak)
+                    gain, side_gain = render_cues(
+                        self.model.codec, mono, cues, sampling_rate, sink, width, peak, target_width_db=target_width_db
+                    )
                 else:
                     with AudioSpool(codec_samples, 2) as generated:
                         self.generate_variant_into(

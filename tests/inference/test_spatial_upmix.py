@@ -65,3 +65,19 @@ def test_side_blocks_read_from_a_spool_give_the_side_of_the_whole_array(monkeypa
     assert len(blocks) == 3 and [start for start, _ in blocks] == sorted(start for start, _ in blocks)
     side = np.concatenate([part for _, part in blocks])
     assert np.max(np.abs(side - whole)) < 1e-3 * np.max(np.abs(whole))
+
+
+def test_an_asked_width_is_the_width_of_the_song_and_none_leaves_the_models_own():
+    from mono2stereo.audio import width_db
+
+    pipeline = Mono2StereoPipeline(tiny_model(spatial=True))
+    mono = noise(2.0, scale=0.05)
+    free = pipeline(mono, RATE, seed=0, window_seconds=0.5).audio
+    for asked in (-20.0, -6.0, 0.0):
+        audio = pipeline(mono, RATE, seed=0, window_seconds=0.5, target_width_db=asked).audio
+        assert abs(width_db(audio) - asked) < 0.05  # a quiet input: the limiter leaves the side alone
+        assert np.max(np.abs(audio.mean(axis=1) - mono)) < 1e-6  # the mid is still the input
+    halved = pipeline(mono, RATE, seed=0, window_seconds=0.5, target_width_db=-6.0, width=0.5).audio
+    assert abs(width_db(halved) - (-6.0 + 20 * np.log10(0.5))) < 0.05  # `width` scales the matched side
+    assert abs(width_db(free) - width_db(pipeline(mono, RATE, seed=0, window_seconds=0.5).audio)) < 1e-9
+    assert not any(abs(width_db(free) - asked) < 0.05 for asked in (-20.0, -6.0, 0.0))
