@@ -39,6 +39,13 @@ def upmix_arguments(upmix: argparse.ArgumentParser) -> None:
     upmix.add_argument("--style", help="a style tag of the model (see `mono2stereo info MODEL`); default: free")
     upmix.add_argument("--width", type=float, default=1.0, help="side gain: 0 dual mono, 1 as generated (default)")
     upmix.add_argument(
+        "--target-width-db",
+        type=float,
+        metavar="DB",
+        help="ask the model for this side-to-mid ratio, e.g. -8; a spatial model's song gets it exactly, before "
+        "--width (default: the model's generation_config.json, else the model's own choice)",
+    )
+    upmix.add_argument(
         "--render",
         choices=[*RENDER_MODES, *RENDER_ALIASES],
         default=DEFAULT_RENDER,
@@ -180,6 +187,7 @@ def run_upmix(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         guidance_scale=args.guidance_scale,
         temperature=args.temperature,
+        target_width_db=args.target_width_db,
         channel=args.channel,
     )
     try:  # every number is checked before anything loads

@@ -38,6 +38,7 @@ FLAGS = {
     "window_seconds": "--window",
     "overlap_seconds": "--overlap",
     "channel": "--channel",
+    "target_width_db": "--target-width-db",
 }
 
 

@@ -157,6 +157,7 @@ def test_one_bad_file_in_a_batch_does_not_stop_the_others(tmp_path, model_path, 
         (["--width", "-1"], "width=-1.0 (--width) must be a number from 0 to 4"),
         (["--style", "disco"], "unknown style 'disco'"),
         (["--window", "5"], "the model's window"),
+        (["--target-width-db", "nan"], "target_width_db=nan (--target-width-db)"),
     ],
 )
 def test_bad_options_fail_before_any_work(tmp_path, model_path, capsys, options, message):
@@ -196,3 +197,16 @@ def test_info_prints_the_model_summary(model_path, capsys):
     assert "window: 50 frames (0.1 s)" in out and "styles: modern, vintage, wide, narrow" in out
     assert "channel layout: left-right" in out
     assert f"{model.num_transformer_parameters():,} transformer" in out
+
+
+def test_an_asked_width_reaches_a_spatial_model_and_is_the_files_width(tmp_path, capsys):
+    from mono2stereo.audio import width_db
+
+    tiny_model(spatial=True).save_pretrained(tmp_path / "spatial")
+    write_noise(tmp_path / "in.wav", samples=16000, subtype="FLOAT")
+    code, _, err = run(
+        capsys, "upmix", tmp_path / "in.wav", "-o", tmp_path / "out.wav", "--model", tmp_path / "spatial",
+        "--target-width-db", "-9", "--subtype", "FLOAT", "--seed", "0",
+    )  # fmt: skip
+    assert code == 0, err
+    assert abs(width_db(sf.read(tmp_path / "out.wav", dtype="float32")[0]) - -9.0) < 0.05
