@@ -212,10 +212,10 @@ class Mono2StereoPipeline(WindowedGeneration):
             guidance_scale, temperature, top_k, top_p: sampling settings of `Mono2StereoModel.generate`; None
                 takes the model's own (`model.generation_settings`, saved as its `generation_config.json`).
             target_width_db: asks the model for this side-to-mid energy ratio in dB; None takes the model's own
-                (`generation_config.json`), which leaves it free unless a release chose one; a model with a width
-                head then asks for the width it predicts from each window's mono. A spatial model's song is then
-                made that width exactly: its side is scaled to the asked side-to-mid ratio before `width` and the
-                limiter (the model alone follows the condition only part of the way).
+                (`generation_config.json`), which leaves it free unless a release chose one; a spatial model with
+                a width head then takes the width it predicts for the song (`predicted_song_width_db`). A spatial
+                model's song is made the asked (or predicted) width exactly: its side is scaled to that side-to-mid
+                ratio before `width` and the limiter (the model alone follows the condition only part of the way).
             progress: called with (windows done, windows in all) after each generated batch.
             decoding: `sample` (a generated stereo image), or for a spatial model `mean`: at every step the cue
                 nearest to the expected one under the model (what a regression model would predict; a baseline),
@@ -339,6 +339,9 @@ class Mono2StereoPipeline(WindowedGeneration):
         codec_samples = resampled_length(num_samples, sampling_rate, codec_rate)
         gains, side_gains = [], []
         with resample_to_spool(mono, sampling_rate, codec_rate, codec_samples) as mono_codec:
+            if spatial and target_width_db is None and self.model.config.has_width_head:  # the model's own width
+                target_width_db = self.predicted_song_width_db(mono_codec, window, overlap, batch_size, style)
+                sampling["width_db"] = target_width_db
             for variant, sink in enumerate(sinks):  # one at a time: variant k is the single run of seed + k
                 sampling["generator"] = variant_generator(seed, generator, variant, self.device)
                 progress_of_variant = group_progress(progress, variant, num_variants)

@@ -48,6 +48,18 @@ def mirror_channels(stereo) -> None:
             stereo[start : start + len(block)] = block
 
 
+def read_windows(mono, plan, index: int, hop: int) -> tuple[list[int], np.ndarray]:
+    """Window `index` of every segment of `plan`: the start frames, and the mono `(segments, samples)` read from
+    `mono` (an array or spool), silence after the song's end."""
+    segments, length = plan.num_segments, plan.window_frames * hop
+    starts = [plan.window_start(segment, index) for segment in range(segments)]  # in codec frames
+    windows = np.zeros((segments, length), dtype=np.float32)
+    for row, start in enumerate(starts):
+        part = mono[start * hop : min(start * hop + length, len(mono))]
+        windows[row, : len(part)] = part
+    return starts, windows
+
+
 class WindowedGeneration:
     """The window loop of `Mono2StereoPipeline` (which gives `model` and `device`)."""
 
@@ -165,15 +177,10 @@ class WindowedGeneration:
         num_samples = len(mono)
         max_segments = max(1, batch_size // len(outputs))
         plan = plan_windows(num_frames(num_samples, hop), window_frames, overlap_frames, max_segments)
-        length = plan.window_frames * hop
         segments = plan.num_segments
         previous = None
         for index in range(plan.windows_per_segment):
-            starts = [plan.window_start(segment, index) for segment in range(segments)]  # in codec frames
-            windows = np.zeros((segments, length), dtype=np.float32)  # silence after the song's end
-            for row, start in enumerate(starts):
-                part = mono[start * hop : min(start * hop + length, num_samples)]
-                windows[row, : len(part)] = part
+            starts, windows = read_windows(mono, plan, index, hop)
             batch = torch.from_numpy(np.tile(windows, (len(outputs), 1))).to(self.device)  # row = variant, segment
             mono_codes = self.model.encode_mono(batch)
             prefix = None if previous is None else previous[..., -plan.overlap_frames :]
@@ -193,6 +200,34 @@ class WindowedGeneration:
                     output[start : start + len(frames)] += frames
             if progress is not None:
                 progress(index + 1, plan.windows_per_segment)
+
+    @torch.no_grad()
+    def predicted_song_width_db(
+        self, mono, window_frames: int, overlap_frames: int, batch_size: int = 8, style=None
+    ) -> float:
+        """A width-head model's width for the whole song `mono` (array or spool at the codec's rate), in dB: the
+        head's predictions for the windows of the upmix, as side-to-mid energy ratios weighted by each window's mid
+        energy (the ratio of the song's side to its mid, were each window that wide)."""
+        from ..modeling.generation import style_ids_for
+
+        hop = self.model.config.hop_length
+        plan = plan_windows(num_frames(len(mono), hop), window_frames, overlap_frames, max(1, batch_size))
+        side_energy = mid_energy = 0.0
+        for index in range(plan.windows_per_segment):
+            _, windows = read_windows(mono, plan, index, hop)
+            batch = torch.from_numpy(windows).to(self.device)
+            style_ids, width = self.model.conditioning_inputs(
+                len(windows), self.device, style_ids_for(self.model, style, len(windows)), None
+            )
+            context = self.model.decoder_context(self.model.encode_mono(batch), style_ids, width)
+            energies = (windows.astype(np.float64) ** 2).sum(axis=1)
+            ratios = 10.0 ** (context.predicted_width_db.double().cpu().numpy() / 10.0)
+            side_energy += float((energies * ratios).sum())
+            mid_energy += float(energies.sum())
+        low, high = self.model.config.width_db_range
+        if mid_energy <= 0.0:
+            return low
+        return float(np.clip(10.0 * np.log10(side_energy / mid_energy), low, high))
 
     def generate_stereo(
         self,

@@ -81,3 +81,42 @@ def test_an_asked_width_is_the_width_of_the_song_and_none_leaves_the_models_own(
     assert abs(width_db(halved) - (-6.0 + 20 * np.log10(0.5))) < 0.05  # `width` scales the matched side
     assert abs(width_db(free) - width_db(pipeline(mono, RATE, seed=0, window_seconds=0.5).audio)) < 1e-9
     assert not any(abs(width_db(free) - asked) < 0.05 for asked in (-20.0, -6.0, 0.0))
+
+
+def test_a_width_head_model_makes_the_song_as_wide_as_it_predicts_for_the_song():
+    import soxr
+    import torch
+
+    from mono2stereo.audio import width_db
+    from mono2stereo.inference.window_generation import read_windows
+    from mono2stereo.inference.windowing import plan_windows
+    from mono2stereo.modeling.codec import num_frames
+
+    model = tiny_model(spatial=True, width_head_weight=1.0, context_dropout=1.0).eval()
+    pipeline = Mono2StereoPipeline(model)
+    mono = noise(2.0, scale=0.05)
+    mono[: len(mono) // 2] *= 0.1  # a quiet first half weighs less in the song's width
+    window, overlap = pipeline.window_frames(0.5, None)
+    resampled = soxr.resample(mono, RATE, model.config.sampling_rate).astype(np.float32)
+    predicted = pipeline.predicted_song_width_db(resampled, window, overlap, 32)
+
+    # the song's width: each window's predicted side-to-mid ratio, weighted by the window's mid energy
+    hop = model.config.hop_length
+    plan = plan_windows(num_frames(len(resampled), hop), window, overlap, 32)
+    assert plan.num_segments > 1
+    side = mid = 0.0
+    for index in range(plan.windows_per_segment):
+        _, windows = read_windows(resampled, plan, index, hop)
+        unconditional = torch.full((len(windows),), len(model.config.styles))
+        context = model.decoder_context(
+            model.encode_mono(torch.from_numpy(windows)), unconditional, torch.zeros(len(windows))
+        )
+        energies = (windows.astype(np.float64) ** 2).sum(axis=1)
+        side += float((energies * 10 ** (context.predicted_width_db.detach().double().numpy() / 10)).sum())
+        mid += float(energies.sum())
+    assert abs(predicted - 10 * np.log10(side / mid)) < 1e-6
+
+    free = pipeline(mono, RATE, seed=0, window_seconds=0.5).audio
+    assert abs(width_db(free) - predicted) < 0.05  # made exactly that wide
+    asked = pipeline(mono, RATE, seed=0, window_seconds=0.5, target_width_db=predicted).audio
+    np.testing.assert_allclose(free, asked, atol=1e-6)  # the same as asking the model for its prediction
