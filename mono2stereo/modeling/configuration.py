@@ -99,8 +99,9 @@ class Mono2StereoConfig(PreTrainedConfig):
             and 1 makes the model context-free (`context_free`): each window is then generated in one pass.
         width_head_weight (`float`): weight, in the training loss, of a width head that predicts the target's width
             (side-to-mid in dB) from the encoded mono; 0 (the default) builds no head. With a head the mono encoder
-            reads the mono and the style only (the width condition enters at the decoder), and generation asked
-            for no width asks for the head's prediction, so the model chooses each window's width from the mono.
+            reads the mono and the style only (the width condition enters at the decoder); `generate` asked for
+            no width asks for the head's prediction for each window, and the pipeline asks every window for the
+            width the head predicts for the whole song and makes the song that wide.
         initializer_range (`float`): standard deviation of the normal initialisation.
         random_mirror (`bool`): at inference, an EnCodec model's generated stereo is mirrored (L and R swapped, the
             side negated) for the seeds whose first draw says so, half of them: a mono input says nothing about
