@@ -45,6 +45,7 @@ MAX_FILE_SIZE = "20mb"
 MAX_VARIANTS = 4
 QUEUE_SIZE = 16
 AUTO_STYLE = "auto"
+TARGET_WIDTH_DB = (-30.0, 0.0, -8.0)  # the slider's range and start: side-to-mid in dB, narrow to wide
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 
 RENDER_HELP = (
@@ -200,9 +201,15 @@ def build_demo(
         render: str = DEFAULT_RENDER,
         seed: float | None = 0,
         variants: float = 1,
+        set_width: bool = False,
+        target_width_db: float = TARGET_WIDTH_DB[2],
         progress: gr.Progress = gr.Progress(),  # noqa: B008  (how Gradio asks for a progress bar)
     ):
-        """Upmix a mono (or folded stereo) clip; returns the stereo, its variants, the original and pictures."""
+        """Upmix a mono (or folded stereo) clip; returns the stereo, its variants, the original and pictures.
+
+        With `set_width`, the model is asked for `target_width_db` (side-to-mid, dB), which a spatial model's
+        stereo then has exactly; otherwise the model chooses.
+        """
         mono, original, rate, notice = read_upload(audio, max_seconds)
         settings = {"width": width}
         try:  # settings arrive from the API unchecked; the pipeline checks them as for every caller
@@ -216,6 +223,8 @@ def build_demo(
                     seed=check_seed(seed),
                     num_variants=int(count),
                 )
+                if set_width:
+                    settings["target_width_db"] = target_width_db
             progress(0.0, desc="Upmixing")
             outputs = generate(mono, rate, settings, progress)
         except ValueError as error:  # a setting the model cannot use, named in the message
@@ -271,6 +280,18 @@ def build_demo(
                                 label="Width",
                                 info="0 = mono, 1 = as generated, 2 = wider",
                             )
+                            with gr.Row(visible=is_ai):
+                                set_width = gr.Checkbox(
+                                    value=False, label="Choose how wide", info="off: the model decides"
+                                )
+                                target_width = gr.Slider(
+                                    TARGET_WIDTH_DB[0],
+                                    TARGET_WIDTH_DB[1],
+                                    value=TARGET_WIDTH_DB[2],
+                                    step=0.5,
+                                    label="Target width (dB)",
+                                    info="side below mid: -3 wide, -8 typical, -15 narrow",
+                                )
                             render = gr.Radio(
                                 list(RENDER_MODES),
                                 value=DEFAULT_RENDER,
@@ -325,7 +346,7 @@ def build_demo(
                 )
                 button.click(
                     upmix,
-                    inputs=[audio_in, style, width, render, seed, variants],
+                    inputs=[audio_in, style, width, render, seed, variants, set_width, target_width],
                     outputs=[result, *variant_outputs, original, goniometer, field, summary],
                     api_name="upmix",
                     api_description="Upmix a mono clip to stereo: the stereo, variants 2-4, the original, pictures.",

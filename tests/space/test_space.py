@@ -255,6 +255,18 @@ def test_api_answers_a_corrupt_file_with_a_message_and_keeps_serving(client, tmp
     assert sf.read(result)[0].shape == (rate // 4, 2)
 
 
+def test_api_asks_the_model_for_a_width_only_when_told_to(client, tmp_path):
+    rate = 8000
+    sf.write(tmp_path / "clip.wav", tones(0.5, rate), rate)
+    free, *_ = call_upmix(client, tmp_path / "clip.wav", seed=2)
+    unset, *_ = call_upmix(client, tmp_path / "clip.wav", seed=2, set_width=False, target_width_db=-20.0)
+    narrow, *_, summary = call_upmix(client, tmp_path / "clip.wav", seed=2, set_width=True, target_width_db=-20.0)
+    free_audio, unset_audio = sf.read(free)[0], sf.read(unset)[0]
+    np.testing.assert_array_equal(free_audio, unset_audio)  # the slider alone changes nothing
+    assert not np.array_equal(free_audio, sf.read(narrow)[0])  # asked for a width, the model makes another stereo
+    assert "stereo width" in summary
+
+
 def test_api_mixes_stems_into_stereo_that_folds_down_to_their_sum(client, tmp_path):
     from gradio_client import handle_file
 
