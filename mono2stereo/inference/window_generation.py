@@ -212,16 +212,16 @@ class WindowedGeneration:
 
         hop = self.model.config.hop_length
         plan = plan_windows(num_frames(len(mono), hop), window_frames, overlap_frames, max(1, batch_size))
+        rows = plan.num_segments
+        style_ids, _ = self.model.conditioning_inputs(rows, self.device, style_ids_for(self.model, style, rows), None)
         side_energy = mid_energy = 0.0
         for index in range(plan.windows_per_segment):
             _, windows = read_windows(mono, plan, index, hop)
-            batch = torch.from_numpy(windows).to(self.device)
-            style_ids, width = self.model.conditioning_inputs(
-                len(windows), self.device, style_ids_for(self.model, style, len(windows)), None
+            states = self.model.width_head_states(
+                self.model.encode_mono(torch.from_numpy(windows).to(self.device)), style_ids
             )
-            context = self.model.decoder_context(self.model.encode_mono(batch), style_ids, width)
             energies = (windows.astype(np.float64) ** 2).sum(axis=1)
-            ratios = 10.0 ** (context.predicted_width_db.double().cpu().numpy() / 10.0)
+            ratios = 10.0 ** (self.model.predicted_width_db(states).double().cpu().numpy() / 10.0)
             side_energy += float((energies * ratios).sum())
             mid_energy += float(energies.sum())
         low, high = self.model.config.width_db_range

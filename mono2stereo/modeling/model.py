@@ -208,6 +208,14 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
             states = states * frames_mask[..., None].to(states.dtype)
         return states
 
+    def width_head_states(
+        self, mono_codes: torch.Tensor, style_ids: torch.Tensor, frames_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """A width-head model's encoder states `(batch, frames, hidden)`: they read the mono and the style only, so
+        the head's prediction from them (`predicted_width_db`) does not depend on any width asked."""
+        unconditional_width = torch.full(style_ids.shape, float("nan"), device=mono_codes.device)
+        return self.encode_condition(mono_codes, self.condition(style_ids, unconditional_width), frames_mask)
+
     def predicted_width_db(self, mono_states: torch.Tensor, frames_mask: torch.Tensor | None = None) -> torch.Tensor:
         """The width head's prediction `(batch,)` in dB, within `config.width_db_range`, from the mono states
         `(batch, frames, hidden)` averaged over the real frames."""
@@ -235,8 +243,7 @@ class Mono2StereoModel(Mono2StereoPreTrainedModel):
         ask the decoder for the head's prediction instead of `width_db`.
         """
         if self.config.has_width_head:
-            unconditional_width = torch.full_like(width_db, float("nan"))
-            states = self.encode_condition(mono_codes, self.condition(style_ids, unconditional_width), frames_mask)
+            states = self.width_head_states(mono_codes, style_ids, frames_mask)
             predicted = self.predicted_width_db(states, frames_mask)
             if predict_width is not None:
                 width_db = torch.where(predict_width.to(width_db.device), predicted.to(width_db.dtype), width_db)
