@@ -99,6 +99,9 @@ def run_jobs(
             file=sys.stderr,
         )
     state.wait_for_everyone()  # no process ends (and has the launcher stop the others) before the summary is out
+    # the process group's threads are stopped here, in order: left to the interpreter's exit, they sometimes abort
+    # a process that has done all its work ("terminate called without an active exception")
+    state.destroy_process_group()
     return [error for _, error in everyone], state.is_main_process
 
 
