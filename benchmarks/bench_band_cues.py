@@ -26,9 +26,8 @@ from mono2stereo.inference.pipeline import load_pipeline, upmix
 GROUPS = {"low": slice(0, 10), "mid": slice(10, 22), "high": slice(22, None)}
 
 
-def band_group_cues(stereo: np.ndarray, sampling_rate: int) -> dict[str, float]:
-    """Mean |ILD| (dB) and coherence per band group of `(samples, 2)` audio."""
-    cues = spatial_cues(stereo, sampling_rate)
+def band_group_cues(cues) -> dict[str, float]:
+    """Mean |ILD| (dB) and coherence per band group of a track's `spatial_cues`."""
     ild = band_means(np.abs(cues.level_difference_db), cues)
     coherence = band_means(cues.coherence, cues)
     values = {}
@@ -65,8 +64,9 @@ def main() -> None:
         }
         reference_cues = spatial_cues(reference, rate)
         for name, stereo in systems.items():
-            values = band_group_cues(stereo, rate)
-            distances = cue_distribution_distances(spatial_cues(stereo, rate), reference_cues)
+            cues = reference_cues if stereo is reference else spatial_cues(stereo, rate)
+            values = band_group_cues(cues)
+            distances = cue_distribution_distances(cues, reference_cues)
             cells = [values[f"ild_{g}"] for g in GROUPS] + [values[f"coh_{g}"] for g in GROUPS]
             print(
                 f"| {track} | {name} | {stereo_width_db(stereo):.1f} | "

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import soxr
-import torch
+from bench_width_predictability import pooled_features, ridge_weights  # run from benchmarks/: its neighbour
 from tqdm import tqdm
 
 from mono2stereo.inference.pipeline import load_pipeline
@@ -62,10 +62,7 @@ def song_features(model, path: Path, excerpts: int, seconds: float) -> np.ndarra
         mono = audio.mean(axis=1)
         if rate != model.config.sampling_rate:
             mono = soxr.resample(mono, rate, model.config.sampling_rate).astype(np.float32)
-        with torch.no_grad():
-            features = model.encode_mono(torch.from_numpy(mono)[None])[0].numpy()
-        change = np.abs(np.diff(features, axis=1)).mean(axis=1)
-        pooled.append(np.concatenate([features.mean(axis=1), features.std(axis=1), change]))
+        pooled.append(pooled_features(model, mono))
     return np.mean(pooled, axis=0)
 
 
@@ -117,9 +114,7 @@ def main() -> None:
         test, train = folds == fold, folds != fold
         centre, scale = x[train].mean(axis=0), x[train].std(axis=0) + 1e-6
         a, b = (x[train] - centre) / scale, (x[test] - centre) / scale
-        mean = y[train].mean()
-        weights = np.linalg.solve(a.T @ a + args.penalty * np.eye(a.shape[1]), a.T @ (y[train] - mean))
-        predicted["ridge"][test] = b @ weights + mean
+        predicted["ridge"][test] = b @ ridge_weights(a, y[train], args.penalty) + y[train].mean()
         distances = ((b[:, None, :] - a[None, :, :]) ** 2).sum(axis=-1)
         nearest = np.argsort(distances, axis=1)[:, : args.neighbours]
         predicted["nearest songs"][test] = np.median(y[train][nearest], axis=1)

@@ -26,12 +26,24 @@ from mono2stereo.audio import width_db
 from mono2stereo.inference.pipeline import load_pipeline
 
 
+def pooled_features(model, mono: np.ndarray) -> np.ndarray:
+    """A spatial model's mono encoding of `mono (samples,)` at its rate, pooled over frames `(3 * bands,)`: per
+    band the mean, the standard deviation and the mean change from frame to frame."""
+    with torch.no_grad():
+        features = model.encode_mono(torch.from_numpy(mono)[None])[0].numpy()
+    change = np.abs(np.diff(features, axis=1)).mean(axis=1)
+    return np.concatenate([features.mean(axis=1), features.std(axis=1), change])
+
+
+def ridge_weights(a: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
+    """Ridge regression weights of standardised features `a` on `y - y.mean()`."""
+    return np.linalg.solve(a.T @ a + penalty * np.eye(a.shape[1]), a.T @ (y - y.mean()))
+
+
 def segment_features(model, path: Path) -> tuple[np.ndarray, float]:
     """Pooled mono features `(3 * bands,)` and the stereo width (dB) of one segment file."""
     stereo, _ = sf.read(path, dtype="float32", always_2d=True)  # segments are at the model's rate
-    features = model.encode_mono(torch.from_numpy(stereo.mean(axis=1))[None])[0].numpy()
-    change = np.abs(np.diff(features, axis=1)).mean(axis=1)
-    return np.concatenate([features.mean(axis=1), features.std(axis=1), change]), float(width_db(stereo))
+    return pooled_features(model, stereo.mean(axis=1)), float(width_db(stereo))
 
 
 def main() -> None:
@@ -66,7 +78,7 @@ def main() -> None:
     print("|---|---|---|---|")
     print(f"| the training median ({median:.1f} dB) | {np.abs(test_y - median).mean():.2f} | - | - |")
     for penalty in args.penalties:
-        weights = np.linalg.solve(a.T @ a + penalty * np.eye(a.shape[1]), a.T @ (train_y - train_y.mean()))
+        weights = ridge_weights(a, train_y, penalty)
         predicted, fitted = b @ weights + train_y.mean(), a @ weights + train_y.mean()
         print(
             f"| ridge, penalty {penalty:g} | {np.abs(test_y - predicted).mean():.2f} | "
