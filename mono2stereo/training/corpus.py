@@ -3,7 +3,9 @@
 It runs, in order,
 1. the real stereo songs of `debian_music` (fetched with `apt-get download`, checked, deduplicated and cut) into
    `OUT/train`, `OUT/heldout`, `OUT/MANIFEST.tsv` and `OUT/REMOVED.tsv`;
-2. the multitrack renders of `multitrack_shards` (General-MIDI parts rendered by fluidsynth, placed by the mixing
+2. the stereo productions of `lmms_productions` (LMMS's demo songs from Debian, rendered by the `lmms` command
+   line, whole authors held out) into `OUT/productions/{train,heldout,heldout-songs}` and its MANIFEST.tsv;
+3. the multitrack renders of `multitrack_shards` (General-MIDI parts rendered by fluidsynth, placed by the mixing
    styles, half of them excerpts of Debian's MIDI music) into `OUT/multitrack/shard-*.tar`;
 and writes what each part took (wall seconds, hours, bytes on disk) to `OUT/CORPUS.json`. Downloads are kept in
 `--cache-dir` (default `~/.cache/mono2stereo`), so a rebuild fetches nothing, and a rerun with `--resume` reuses
@@ -43,6 +45,24 @@ def build_songs(out: Path, cache: Path, sampling_rate: int, workers: int, resume
             "hours": round(sum(float(row["duration_s"]) for row in chosen) / 3600, 3),
             "bytes": _bytes(out / split),
         }
+    return report
+
+
+def build_productions(out: Path, cache: Path, sampling_rate: int) -> dict:
+    """Part 2, the LMMS productions: songs and hours per split, removals, seconds taken."""
+    from .lmms_productions import prepare_productions
+
+    started = time.monotonic()
+    rows = prepare_productions(out, cache, sampling_rate)
+    report = {"seconds": round(time.monotonic() - started, 1)}
+    for split in ("train", "heldout"):
+        kept = [row for row in rows if row["split"] == split and not row["rule"]]
+        report[split] = {
+            "songs": len(kept),
+            "hours": round(sum(float(row["duration_s"]) for row in kept) / 3600, 3),
+            "bytes": _bytes(out / "productions" / split),
+        }
+    report["removed"] = sum(1 for row in rows if row["rule"])
     return report
 
 
@@ -106,7 +126,10 @@ def corpus_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=2, help="processes for cutting and rendering (default 2)")
     parser.add_argument("--cache-dir", default=None, help=f"kept downloads (default {default_cache_dir()})")
     parser.add_argument("--resume", action="store_true", help="reuse the songs and shards already in OUTPUT_DIR")
-    parser.add_argument("--skip-songs", action="store_true", help="only the multitrack renders")
+    parser.add_argument("--skip-songs", action="store_true", help="without the Debian songs")
+    parser.add_argument(
+        "--skip-productions", action="store_true", help="without the LMMS productions (they need `lmms` installed)"
+    )
     parser.set_defaults(handler=run_corpus)
 
 
@@ -133,6 +156,8 @@ def run_corpus(args: argparse.Namespace) -> int:
     try:
         if not args.skip_songs:
             report["songs"] = build_songs(out, cache, args.sampling_rate, args.workers, args.resume)
+        if not args.skip_productions:
+            report["productions"] = build_productions(out, cache, args.sampling_rate)
         if args.mixes:
             report["multitrack"] = build_mixes(
                 out,
@@ -164,6 +189,15 @@ def summary(report: dict) -> str:
             lines.append(f"{split}: {part['songs']} songs, {part['hours']:.2f} h, {part['bytes'] / 1e9:.2f} GB")
         removed = ", ".join(f"{n} {rule}" for rule, n in songs["removed"].items()) or "none"
         lines.append(f"removed: {removed}; songs took {songs['seconds'] / 60:.1f} min")
+    productions = report.get("productions")
+    if productions:
+        parts = ", ".join(
+            f"{split} {productions[split]['songs']} songs, {productions[split]['hours']:.2f} h"
+            for split in ("train", "heldout")
+        )
+        lines.append(
+            f"productions: {parts}; {productions['removed']} removed; took {productions['seconds'] / 60:.1f} min"
+        )
     mixes = report.get("multitrack")
     if mixes:
         lines.append(
@@ -176,4 +210,4 @@ def summary(report: dict) -> str:
 
 PARSERS = {"corpus": corpus_arguments}  # see mono2stereo.cli
 
-__all__ = ["PARSERS", "build_mixes", "build_songs", "default_cache_dir", "run_corpus", "summary"]
+__all__ = ["PARSERS", "build_mixes", "build_productions", "build_songs", "default_cache_dir", "run_corpus", "summary"]

@@ -53,3 +53,33 @@ def test_per_track_refuses_a_file_without_per_track_rows(tmp_path):
     path.write_text(json.dumps({"systems": []}))
     result = subprocess.run([sys.executable, BENCHMARKS / "bench_per_track.py", path], capture_output=True, text=True)
     assert result.returncode == 2 and "not a results file" in result.stderr
+
+
+def test_band_cues_of_references_alone_end_with_their_means(tmp_path):
+    import soundfile
+
+    rng = np.random.default_rng(0)
+    mid = rng.standard_normal(16000 * 4).astype(np.float32) * 0.1
+    side = rng.standard_normal(16000 * 4).astype(np.float32) * 0.1
+    soundfile.write(tmp_path / "wide.flac", np.stack([mid + side, mid - side], axis=1), 16000)
+    soundfile.write(tmp_path / "narrow.flac", np.stack([mid + 0.1 * side, mid - 0.1 * side], axis=1), 16000)
+    (tmp_path / "notes.txt").write_text("not audio")
+    script = BENCHMARKS / "bench_band_cues.py"
+    printed = subprocess.run(
+        [sys.executable, str(script), "--references-only", "--refs", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rows = [line.split(" | ") for line in printed.splitlines() if line.startswith(("| wide", "| narrow", "| mean"))]
+    assert [row[0] for row in rows] == [
+        "| narrow",
+        "| wide",
+        "| mean of 2",
+    ]  # every audio file, sorted, then the means
+    widths = [float(rows[0][2]), float(rows[1][2])]
+    assert widths[0] == -20.0 and widths[1] == 0.0  # side-to-mid: 0.1 of the side is -20 dB; the same energy is 0 dB
+    assert rows[2][2] == "-10.0 (median -10.0)"
+    assert float(rows[1][4]) > float(rows[0][4]) > 0  # the wide track has the larger mid-band |ILD|
+    refused = subprocess.run([sys.executable, str(script), "--refs", str(tmp_path)], capture_output=True, text=True)
+    assert refused.returncode == 2 and "--references-only" in refused.stderr

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from mono2stereo.cli import main
-from mono2stereo.training import debian_music
+from mono2stereo.training import debian_music, lmms_productions
 from tests.training.test_debian_music import build_deb, stereo
+from tests.training.test_lmms_productions import build_lmms_deb, fake_render
 
 pytest.importorskip("datasets")
 TIMGM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
@@ -29,7 +30,10 @@ def test_one_command_builds_songs_and_mixes_and_resumes(tmp_path, monkeypatch, c
     cache = tmp_path / "cache"
     cache.mkdir()
     (tmp_path / "debs").rename(cache / "debian-music-debs")
+    build_lmms_deb(cache / "debian-music-debs")
     monkeypatch.setattr(debian_music, "PACKAGES", {"game-a-data": ("train", "puzzle"), "game-b-data": ("heldout", "")})
+    renders = []
+    monkeypatch.setattr(lmms_productions, "render_project", fake_render(renders))
     out = tmp_path / "corpus"
     argv = ["corpus", str(out), "--cache-dir", str(cache), "--sampling-rate", "16000", "--workers", "1"]
     argv += ["--mixes", "3", "--mix-seconds", "1", "--midi-share", "0", "--soundfont", str(TIMGM)]
@@ -40,7 +44,10 @@ def test_one_command_builds_songs_and_mixes_and_resumes(tmp_path, monkeypatch, c
     assert report["multitrack"]["mixes"] == 3 and report["multitrack"]["rendered_now"] == 3
     assert len(list((out / "multitrack").glob("shard-*.tar"))) == 1
     assert len(list((out / "train").glob("*.flac"))) == 2  # two whole 12 s segments of the 30 s song
-    assert "train: 1 songs" in capsys.readouterr().out
+    assert report["productions"]["train"]["songs"] == 1 and report["productions"]["heldout"]["songs"] == 1
+    assert report["productions"]["removed"] == 2 and len(renders) == 4
+    printed = capsys.readouterr().out
+    assert "train: 1 songs" in printed and "productions: train 1 songs" in printed
 
     assert main(argv) == 1  # nothing is built over a corpus without --resume
     assert "pass --resume" in capsys.readouterr().err
@@ -48,6 +55,13 @@ def test_one_command_builds_songs_and_mixes_and_resumes(tmp_path, monkeypatch, c
     report = json.loads((out / "CORPUS.json").read_text())
     assert report["multitrack"]["mixes"] == 3 and report["multitrack"]["rendered_now"] == 0
     assert report["songs"]["train"]["songs"] == 1 and len(list((out / "train").glob("*.flac"))) == 2
+    assert len(renders) == 4  # the productions are not rendered again
+
+    skipped = tmp_path / "no-productions"
+    assert main([*argv[:1], str(skipped), *argv[2:], "--skip-songs", "--skip-productions", "--mixes", "0"]) == 0
+    assert not (skipped / "productions").exists() and "productions" not in json.loads(
+        (skipped / "CORPUS.json").read_text()
+    )
 
 
 def test_bad_values_are_refused_before_anything_runs(tmp_path, capsys):
