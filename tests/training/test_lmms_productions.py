@@ -99,3 +99,16 @@ def test_rendering_without_lmms_says_how_to_get_it(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="apt-get install lmms"):
         render_project(tmp_path / "song.mmpz", tmp_path / "song.wav")
     assert not np.any([path.exists() for path in tmp_path.iterdir()])
+
+
+@pytest.mark.parametrize("name, weight", [("spatial-corpus-mt-cfwp", 1.0), ("spatial-corpus-mt-cfwp3", 3.0)])
+def test_the_productions_recipes_read_the_corpus_commands_folder(name, weight):
+    from mono2stereo.training.config import TrainingConfig
+    from tests import REPO
+
+    config = TrainingConfig.from_yaml(REPO / f"configs/train/{name}.yaml")
+    base = TrainingConfig.from_yaml(REPO / "configs/train/spatial-corpus-mt-cfw.yaml")
+    (productions,) = [s for s in config.data.sources if s.path == "data/corpus-32k/productions/train"]
+    assert productions.kind == "folder" and productions.weight == weight
+    assert [s for s in config.data.sources if s is not productions] == base.data.sources
+    assert config.model == base.model and config.max_steps == base.max_steps
