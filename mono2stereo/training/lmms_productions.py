@@ -2,9 +2,9 @@
 
 Debian's `lmms-common` (in `main`) ships some 25 demo and short projects by LMMS users under free licences
 (GPL-2+, Artistic-2, BSD-2-clause, CC-BY-SA-3 and 4; its copyright file says which). Each project holds its
-producer's own mix: levels, pans, stereo effects. Rendered with the `lmms` command line (Debian's `lmms`, installed with
-`apt-get install lmms`), they are the corpus's only records made outside games. They pan less and are narrower
-than the game soundtracks (benchmarks/RESULTS.md, "LMMS productions").
+producer's own mix: levels, pans, stereo effects. Rendered with the `lmms` command line (Debian's `lmms`,
+installed with `apt-get install lmms`), they are the corpus's only records made outside games. They pan less and
+are narrower than the game soundtracks (benchmarks/RESULTS.md, "LMMS productions").
 
 `prepare_productions(OUT, CACHE)` fetches the package with `apt-get download`, unpacks its projects, renders each
 once into `CACHE/lmms-renders/` (44.1 kHz WAV, kept), and cuts the songs with the game music's checks and segment
