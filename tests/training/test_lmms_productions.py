@@ -112,3 +112,13 @@ def test_the_productions_recipes_read_the_corpus_commands_folder(name, weight):
     assert productions.kind == "folder" and productions.weight == weight
     assert [s for s in config.data.sources if s is not productions] == base.data.sources
     assert config.model == base.model and config.max_steps == base.max_steps
+
+
+def test_the_productions_fine_tune_reads_only_the_productions():
+    from mono2stereo.training.config import TrainingConfig
+    from tests import REPO
+
+    config = TrainingConfig.from_yaml(REPO / "configs/train/spatial-productions-ft.yaml")
+    assert config.model.from_pretrained == "models/cfw-800-sample" and config.max_steps == 200
+    assert [(s.kind, s.path) for s in config.data.sources] == [("folder", "data/corpus-32k/productions/train")]
+    assert [s.path for s in config.data.eval_sources] == ["data/corpus-32k/productions/heldout"]
