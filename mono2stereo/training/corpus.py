@@ -38,14 +38,7 @@ def build_songs(out: Path, cache: Path, sampling_rate: int, workers: int, resume
     started = time.monotonic()
     rows, removed = prepare(str(out), str(cache / "debian-music-debs"), sampling_rate, workers=workers, resume=resume)
     report = {"seconds": round(time.monotonic() - started, 1), "removed": dict(sorted(removed.items()))}
-    for split in ("train", "heldout"):
-        chosen = [row for row in rows if row["split"] == split]
-        report[split] = {
-            "songs": len(chosen),
-            "hours": round(sum(float(row["duration_s"]) for row in chosen) / 3600, 3),
-            "bytes": _bytes(out / split),
-        }
-    return report
+    return {**report, **_splits(rows, out)}
 
 
 def build_productions(out: Path, cache: Path, sampling_rate: int) -> dict:
@@ -54,16 +47,8 @@ def build_productions(out: Path, cache: Path, sampling_rate: int) -> dict:
 
     started = time.monotonic()
     rows = prepare_productions(out, cache, sampling_rate)
-    report = {"seconds": round(time.monotonic() - started, 1)}
-    for split in ("train", "heldout"):
-        kept = [row for row in rows if row["split"] == split and not row["rule"]]
-        report[split] = {
-            "songs": len(kept),
-            "hours": round(sum(float(row["duration_s"]) for row in kept) / 3600, 3),
-            "bytes": _bytes(out / "productions" / split),
-        }
-    report["removed"] = sum(1 for row in rows if row["rule"])
-    return report
+    report = {"seconds": round(time.monotonic() - started, 1), "removed": sum(1 for row in rows if row["rule"])}
+    return {**report, **_splits([row for row in rows if not row["rule"]], out / "productions")}
 
 
 def build_mixes(
@@ -106,6 +91,19 @@ def build_mixes(
         "soundfont": settings["soundfont"],
         "bytes": _bytes(out / "multitrack"),
     }
+
+
+def _splits(rows: list[dict], folder: Path) -> dict:
+    """Songs, hours and bytes on disk of each split of the kept `rows`, whose segments lie in `folder/SPLIT`."""
+    report = {}
+    for split in ("train", "heldout"):
+        chosen = [row for row in rows if row["split"] == split]
+        report[split] = {
+            "songs": len(chosen),
+            "hours": round(sum(float(row["duration_s"]) for row in chosen) / 3600, 3),
+            "bytes": _bytes(folder / split),
+        }
+    return report
 
 
 def _bytes(folder: Path) -> int:

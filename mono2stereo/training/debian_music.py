@@ -196,6 +196,26 @@ def _wanted(name: str, music_package: bool = False) -> bool:
     )
 
 
+def extract_members(deb: str, folder: str, wanted) -> None:
+    """Write the files of a package whose paths (without `./`) `wanted(path)` accepts into a new `folder`.
+
+    The package's file tree is streamed (`dpkg-deb --fsys-tarfile`), so nothing else touches the disk.
+    """
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    stream = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
+    with tarfile.open(fileobj=stream.stdout, mode="r|") as tar:
+        for member in tar:
+            name = member.name.lstrip("./")
+            if member.isfile() and wanted(name):
+                target = os.path.join(folder, os.path.normpath(name))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with tar.extractfile(member) as source, open(target, "wb") as copy:
+                    shutil.copyfileobj(source, copy)
+    if stream.wait() != 0:
+        raise subprocess.CalledProcessError(stream.returncode, ["dpkg-deb", "--fsys-tarfile", deb])
+
+
 def unpack(deb: str, root: str, music_package: bool = False) -> None:
     """Unpack a package's songs and copyright file into `root`, and the songs of its game archives into `ARCHIVE.d/`.
 
@@ -204,18 +224,7 @@ def unpack(deb: str, root: str, music_package: bool = False) -> None:
     if os.path.isdir(root):
         return
     partial = root + ".partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    os.makedirs(partial)
-    stream = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
-    with tarfile.open(fileobj=stream.stdout, mode="r|") as tar:
-        for member in tar:
-            if member.isfile() and _wanted(member.name, music_package):
-                target = os.path.join(partial, os.path.normpath(member.name.lstrip("./")))
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                with tar.extractfile(member) as source, open(target, "wb") as copy:
-                    shutil.copyfileobj(source, copy)
-    if stream.wait() != 0:
-        raise subprocess.CalledProcessError(stream.returncode, ["dpkg-deb", "--fsys-tarfile", deb])
+    extract_members(deb, partial, lambda name: _wanted(name, music_package))
     for archive in glob.glob(os.path.join(partial, "**", "*"), recursive=True):
         if archive.lower().endswith(ARCHIVE_EXTENSIONS) and zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as opened:
@@ -393,9 +402,9 @@ def prepare(
                 **{k: fields[k] for k in ("duration_s", "width_db", "lr_correlation", "segments")},
             }
         )
-    _write_tsv(os.path.join(output_dir, "MANIFEST.tsv"), MANIFEST_COLUMNS, rows)
+    write_tsv(os.path.join(output_dir, "MANIFEST.tsv"), MANIFEST_COLUMNS, rows)
     removal_rows = [dict(zip(("package", "file", "rule", "detail"), r)) for r in removals]
-    _write_tsv(os.path.join(output_dir, "REMOVED.tsv"), ["package", "file", "rule", "detail"], removal_rows)
+    write_tsv(os.path.join(output_dir, "REMOVED.tsv"), ["package", "file", "rule", "detail"], removal_rows)
     return rows, removed
 
 
@@ -410,7 +419,8 @@ def _dedupe(kept: list, packages: dict[str, tuple[str, str]]) -> dict[tuple[str,
     return duplicate_of
 
 
-def _write_tsv(path: str, columns: list[str], rows: list[dict]) -> None:
+def write_tsv(path: str, columns: list[str], rows: list[dict]) -> None:
+    """Rows as a tab-separated table with a header line."""
     with open(path, "w", newline="") as table:
         writer = csv.DictWriter(table, fieldnames=columns, delimiter="\t", lineterminator="\n")
         writer.writeheader()

@@ -16,17 +16,15 @@ measures, and the rule of any song the checks removed.
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import subprocess
-import tarfile
 from pathlib import Path
 
 import soundfile
 from tqdm.auto import tqdm
 
-from .debian_music import cut_song, download, licence_line
+from .debian_music import cut_song, download, extract_members, licence_line, write_tsv
 
 PACKAGE = "lmms-common"
 PROJECT_FOLDERS = ("usr/share/lmms/projects/demos/", "usr/share/lmms/projects/shorties/")
@@ -55,19 +53,14 @@ def unpack_projects(deb: str, root: Path) -> list[str]:
     found = []
     if not root.is_dir():
         partial = root.with_name(root.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        stream = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
-        with tarfile.open(fileobj=stream.stdout, mode="r|") as tar:
-            for member in tar:
-                name = member.name.lstrip("./")
-                wanted = name.startswith(PROJECT_FOLDERS) and name.endswith(PROJECT_EXTENSIONS)
-                if member.isfile() and (wanted or name == f"usr/share/doc/{PACKAGE}/copyright"):
-                    target = partial / name
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with tar.extractfile(member) as source, open(target, "wb") as copy:
-                        shutil.copyfileobj(source, copy)
-        if stream.wait() != 0:
-            raise subprocess.CalledProcessError(stream.returncode, ["dpkg-deb", "--fsys-tarfile", deb])
+        extract_members(
+            deb,
+            str(partial),
+            lambda name: (
+                (name.startswith(PROJECT_FOLDERS) and name.endswith(PROJECT_EXTENSIONS))
+                or name == f"usr/share/doc/{PACKAGE}/copyright"
+            ),
+        )
         os.rename(partial, root)
     for folder in PROJECT_FOLDERS:
         for path in sorted((root / folder).rglob("*")):
@@ -126,10 +119,7 @@ def prepare_productions(output_dir: str | Path, cache: str | Path, sampling_rate
         if split == "heldout" and fields["rule"] is None:
             audio, rate = soundfile.read(wav, dtype="float32", always_2d=True)
             soundfile.write(out / "heldout-songs" / f"{name}.flac", audio, rate, format="FLAC", subtype="PCM_16")
-    with open(out / "MANIFEST.tsv", "w", newline="") as table:
-        writer = csv.DictWriter(table, fieldnames=MANIFEST_COLUMNS, delimiter="\t", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({**row, "rule": row["rule"] or ""} for row in rows)
+    write_tsv(str(out / "MANIFEST.tsv"), MANIFEST_COLUMNS, [{**row, "rule": row["rule"] or ""} for row in rows])
     return rows
 
 

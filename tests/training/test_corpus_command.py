@@ -29,8 +29,8 @@ def test_one_command_builds_songs_and_mixes_and_resumes(tmp_path, monkeypatch, c
     build_deb(tmp_path, "game-b-data", {"usr/share/games/b/music/three.flac": stereo(36, 0.3, seed=4)})
     cache = tmp_path / "cache"
     cache.mkdir()
+    build_lmms_deb(tmp_path)
     (tmp_path / "debs").rename(cache / "debian-music-debs")
-    build_lmms_deb(cache / "debian-music-debs")
     monkeypatch.setattr(debian_music, "PACKAGES", {"game-a-data": ("train", "puzzle"), "game-b-data": ("heldout", "")})
     renders = []
     monkeypatch.setattr(lmms_productions, "render_project", fake_render(renders))

@@ -75,15 +75,19 @@ def test_cut_song_refuses_mono_and_short_files(tmp_path):
     assert cut_song(str(tmp_path / "missing.ogg"), str(tmp_path), "c", RATE, 12.0) is None
 
 
-def build_deb(tmp_path, package: str, songs: dict[str, np.ndarray]) -> None:
+def build_deb(tmp_path, package: str, songs: dict[str, np.ndarray | bytes]) -> None:
+    """`tmp_path/debs/PACKAGE_1.0_all.deb` holding `songs`: audio written at `RATE`, or bytes written as they are."""
     root = tmp_path / "build" / package
     (root / "DEBIAN").mkdir(parents=True)
     (root / "DEBIAN" / "control").write_text(
         f"Package: {package}\nVersion: 1.0\nArchitecture: all\nMaintainer: test <t@example.org>\nDescription: test\n"
     )
-    for rel, audio in songs.items():
+    for rel, content in songs.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        soundfile.write(root / rel, audio, RATE)
+        if isinstance(content, bytes):
+            (root / rel).write_bytes(content)
+        else:
+            soundfile.write(root / rel, content, RATE)
     debs = tmp_path / "debs"
     debs.mkdir(exist_ok=True)
     subprocess.run(

@@ -5,7 +5,6 @@ replaced by one that writes noise "music" of a width per project, so neither LMM
 """
 
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ import soundfile
 
 from mono2stereo.training import lmms_productions
 from mono2stereo.training.lmms_productions import author, prepare_productions, render_project, split_of
-from tests.training.test_debian_music import RATE, stereo
+from tests.training.test_debian_music import RATE, build_deb, stereo
 
 COPYRIGHT = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 
@@ -33,19 +32,13 @@ PROJECTS = {  # project -> (seconds, side gain): a wide song, a narrow one, a ne
 }
 
 
-def build_lmms_deb(debs_dir):
-    root = debs_dir.parent / "build" / "lmms-common"
-    (root / "DEBIAN").mkdir(parents=True)
-    (root / "DEBIAN" / "control").write_text(
-        "Package: lmms-common\nVersion: 1.0\nArchitecture: all\nMaintainer: test <t@example.org>\nDescription: t\n"
-    )
-    for rel in [*PROJECTS, "usr/share/lmms/projects/templates/Empty.mpt", "usr/share/lmms/samples/kick.ogg"]:
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(b"<lmms-project/>")
-    (root / "usr/share/doc/lmms-common").mkdir(parents=True)
-    (root / "usr/share/doc/lmms-common/copyright").write_text(COPYRIGHT)
-    debs_dir.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["dpkg-deb", "--build", str(root), str(debs_dir / "lmms-common_1.0_all.deb")], check=True)
+def build_lmms_deb(tmp_path):
+    """`tmp_path/debs/lmms-common_1.0_all.deb`: the projects, a template and a sample (no songs), the copyright."""
+    files = {rel: b"<lmms-project/>" for rel in PROJECTS}
+    files["usr/share/lmms/projects/templates/Empty.mpt"] = b"<lmms-project/>"
+    files["usr/share/lmms/samples/kick.ogg"] = b"OggS"
+    files["usr/share/doc/lmms-common/copyright"] = COPYRIGHT.encode()
+    build_deb(tmp_path, "lmms-common", files)
 
 
 def fake_render(calls):
@@ -71,7 +64,9 @@ def test_authors_are_held_out_whole():
 @pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs Debian's dpkg-deb")
 def test_productions_are_rendered_once_checked_cut_and_listed(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
-    build_lmms_deb(cache / "debian-music-debs")
+    build_lmms_deb(tmp_path)
+    cache.mkdir()
+    (tmp_path / "debs").rename(cache / "debian-music-debs")
     calls = []
     monkeypatch.setattr(lmms_productions, "render_project", fake_render(calls))
     rows = prepare_productions(tmp_path / "corpus", cache, sampling_rate=8000)
